@@ -1,0 +1,57 @@
+# 佛山企质通: `make run` serves the site, `make test` runs every test; both set up what is missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+PORT ?= 5000
+export PORT
+
+.PHONY: run test test-sqlite test-postgresql setup system system-test database demo bench lint clean
+
+run: setup database
+	@$(FLASK) qzt accounts
+	@echo "Serving http://127.0.0.1:$(PORT)  (Ctrl-C to stop)"
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - app:app
+
+test: system-test setup
+	$(MAKE) --no-print-directory test-sqlite test-postgresql
+
+test-sqlite:
+	$(BIN)/pytest --db sqlite
+
+test-postgresql:
+	$(BIN)/pytest --db postgresql
+
+setup: system $(VENV)/.installed static/vendor/htmx.min.js
+
+system:
+	@scripts/system-packages.sh run
+
+system-test:
+	@scripts/system-packages.sh test
+
+$(VENV)/.installed: pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+static/vendor/htmx.min.js: node_modules/.package-lock.json
+	mkdir -p static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+database: setup
+	$(FLASK) db upgrade
+	$(FLASK) qzt demo --if-empty
+
+bench: setup
+	$(BIN)/python bench/directory.py
+
+lint: setup
+	$(BIN)/ruff check qzt tests bench
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor

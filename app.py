@@ -1,0 +1,3 @@
+from qzt import create_app
+
+app = create_app()

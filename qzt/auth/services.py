@@ -1,0 +1,36 @@
+"""Accounts: creating users and checking credentials."""
+
+import sqlalchemy as sa
+
+from qzt.extensions import db
+from qzt.models import Role, User
+from qzt.rules import phone as phones
+
+
+class AccountError(ValueError):
+    """A message for the user saying what to fix."""
+
+
+MIN_PASSWORD = 8
+
+
+def create_user(role: Role, phone: str, name: str, password: str) -> User:
+    number = phones.normalize(phone)
+    if not phones.is_mobile(number):
+        raise AccountError("手机号码无效：请输入11位中国大陆手机号码")
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"密码至少{MIN_PASSWORD}位")
+    if db.session.scalar(sa.select(User).where(User.phone == number)):
+        raise AccountError(f"手机号码 {number} 已注册")
+    user = User(role=role, phone=number, name=name.strip() or number)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(phone: str, password: str) -> User | None:
+    user = db.session.scalar(sa.select(User).where(User.phone == phones.normalize(phone)))
+    if user is None or not user.active or not user.check_password(password):
+        return None
+    return user

@@ -1,0 +1,1 @@
+"""The platform's own versioned reference data (categories, districts, roles)."""

@@ -1,0 +1,42 @@
+"""The public directory: home page, listing with search and filters, institution homepages."""
+
+from flask import Blueprint, abort, current_app, render_template, request, url_for
+
+from qzt import search
+from qzt.directory import forms
+from qzt.extensions import db
+from qzt.models import Institution
+from qzt.web import is_fragment
+
+bp = Blueprint("directory", __name__)
+
+
+@bp.get("/")
+def home():
+    """Search box and the category tiles with their counts."""
+    return render_template(
+        "directory/home.html", counts=search.category_counts(), listed=search.listed_count()
+    )
+
+
+@bp.get("/directory")
+def listing():
+    """Listed institutions by search, category and district; htmx gets only the results."""
+    query = forms.parse(request.args, current_app.config["PER_PAGE"])
+    page = search.search(query.filters, query.page, query.per_page)
+    template = "directory/_results.html" if is_fragment() else "directory/listing.html"
+    return render_template(template, query=query, filters=query.filters, page=page, page_url=_page_url)
+
+
+def _page_url(filters: search.Filters, page: int) -> str:
+    args = {"q": filters.q or None, "category": filters.category, "district": filters.district}
+    return url_for("directory.listing", page=page if page > 1 else None, **args)
+
+
+@bp.get("/institutions/<int:institution_id>")
+def institution(institution_id: int):
+    """An institution's public homepage."""
+    inst = db.session.get(Institution, institution_id)
+    if inst is None or not inst.is_listed:
+        abort(404)
+    return render_template("directory/institution.html", inst=inst)

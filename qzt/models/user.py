@@ -1,0 +1,64 @@
+"""Accounts: everyone logs in with a mobile number and a password."""
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from qzt.extensions import db
+from qzt.models.base import UTCDateTime, enum_column, utcnow
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    AUTHORITY = "authority"  # 质量发展科
+    OPERATOR = "operator"  # 运维机构
+    INSTITUTION = "institution"
+    ENTERPRISE = "enterprise"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+    @property
+    def is_staff(self) -> bool:
+        return self in (Role.ADMIN, Role.AUTHORITY, Role.OPERATOR)
+
+
+ROLE_LABELS = {
+    Role.ADMIN: "系统管理员",
+    Role.AUTHORITY: "平台管理单位（质量发展科）",
+    Role.OPERATOR: "平台运维机构",
+    Role.INSTITUTION: "服务机构",
+    Role.ENTERPRISE: "企业用户",
+}
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    role: Mapped[Role] = mapped_column(enum_column(Role, name="role"))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def set_password(self, password: str) -> None:
+        # werkzeug's default is scrypt: slow and salted.
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # flask-login
+        return self.active
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role.is_staff

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Install the Debian packages the project needs, or, without root, name them and stop.
+#   scripts/system-packages.sh run    what serving the site needs (WeasyPrint, fonts, venv, npm)
+#   scripts/system-packages.sh test   that, plus what the tests start (PostgreSQL, Chromium, pdftotext)
+set -euo pipefail
+
+run_packages=(python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk nodejs npm)
+test_packages=(postgresql chromium poppler-utils)
+
+wanted=("${run_packages[@]}")
+[ "${1:-run}" = test ] && wanted+=("${test_packages[@]}")
+
+missing=()
+for pkg in "${wanted[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+  [ "$status" = installed ] || missing+=("$pkg")
+done
+# A Python from elsewhere (pyenv, a source build) brings its own venv; Debian's package is then moot.
+if [[ " ${missing[*]} " == *" python3-venv "* ]] && python3 -c 'import ensurepip' 2>/dev/null; then
+  missing=("${missing[@]/python3-venv}")
+fi
+missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "缺少系统软件包 / missing system packages: ${missing[*]}" >&2
+  echo "Install them, then run make again:" >&2
+  echo "    sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+echo "Installing system packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,147 @@
+"""Fixtures: the app on SQLite or PostgreSQL (--db), clients, users and institution factories."""
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from pg import start_server  # tests/ is on sys.path (pytest's rootdir conftest)
+
+from qzt import create_app
+from qzt.extensions import db
+from qzt.models import Institution, ListingState, Qualification, Role, ServiceAgent, ServiceItem, User
+from qzt.rules.uscc import with_check_digit
+from qzt.search import index_institution
+
+PASSWORD = "correct-horse-9"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--db", default="sqlite", choices=["sqlite", "postgresql"], help="database to test on")
+
+
+@pytest.fixture(scope="session")
+def database_url(request, tmp_path_factory):
+    if request.config.getoption("--db") == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        return
+    server = start_server()
+    try:
+        yield server.create_database("qzt_test")
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def _migrated(database_url, tmp_path_factory):
+    app = create_app(_test_config(database_url, tmp_path_factory.mktemp("instance")))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return database_url
+
+
+def _test_config(url: str, instance: Path) -> dict:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": "test-secret",
+    }
+
+
+def _empty_tables() -> None:
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(sa.text(f"DELETE FROM {table}"))
+    db.session.commit()
+
+
+@pytest.fixture
+def app(_migrated, tmp_path):
+    app = create_app(_test_config(_migrated, tmp_path / "instance"))
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _empty_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def csrf_token(client, path: str = "/") -> str:
+    """The CSRF token a page hands to forms and to htmx (meta csrf-token)."""
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert match, f"no csrf-token meta on {path}"
+    return match.group(1)
+
+
+@pytest.fixture
+def make_user(app):
+    def make(role: Role = Role.ENTERPRISE, phone: str = "13800138000", name: str = "测试用户") -> User:
+        user = User(phone=phone, name=name, role=role)
+        user.set_password(PASSWORD)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_institution(app):
+    """Create a listed institution; services are (category, title, content, featured) tuples."""
+    counter = iter(range(1, 10_000))
+
+    def make(
+        name: str = "佛山市测试检测有限公司",
+        *,
+        district: str = "chancheng",
+        introduction: str = "",
+        services: list[tuple] = (("inspection", "电子电器检测", "", True),),
+        qualifications: list[tuple] = (),
+        agents: list[tuple] = (),
+        state: ListingState = ListingState.LISTED,
+        opened_on: date | None = date(2025, 1, 6),
+    ) -> Institution:
+        n = next(counter)
+        inst = Institution(
+            name=name,
+            uscc=with_check_digit(f"91440604MA{n:07d}"),
+            district=district,
+            introduction=introduction,
+            phone="0757-83301234",
+            address="佛山市禅城区季华五路1号",
+            listing_state=state,
+            opened_on=opened_on,
+        )
+        for pos, (category, title, content, featured) in enumerate(services):
+            inst.services.append(ServiceItem(category=category, title=title, content=content, featured=featured,
+                                             position=pos))
+        for qname, valid_until in qualifications:
+            inst.qualifications.append(Qualification(name=qname, number="No.1", issuer="发证机关",
+                                                     valid_until=valid_until))
+        for aname, aphone in agents:
+            inst.agents.append(ServiceAgent(name=aname, phone=aphone, hours="工作日 8:00-18:00"))
+        db.session.add(inst)
+        db.session.flush()
+        index_institution(inst)
+        db.session.commit()
+        return inst
+
+    return make
