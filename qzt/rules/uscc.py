@@ -5,7 +5,7 @@ from stdnum.exceptions import ValidationError
 
 
 def normalize(value: str) -> str:
-    return _uscc.compact(value or "")
+    return _uscc.compact(value or "").upper()
 
 
 def problem(value: str) -> str | None:

@@ -1,0 +1,82 @@
+"""Login by mobile number and password; CSRF on every state change; no state change on GET."""
+
+import pytest
+from conftest import PASSWORD, csrf_token
+from flask_login import current_user
+
+from qzt.models import Role
+
+
+@pytest.fixture
+def operator(make_user):
+    return make_user(Role.OPERATOR, phone="13900001111", name="运维小张")
+
+
+def login(client, phone="13900001111", password=PASSWORD, next_url=""):
+    url = "/login" + (f"?next={next_url}" if next_url else "")
+    return client.post(url, data={"phone": phone, "password": password, "csrf_token": csrf_token(client, "/login")})
+
+
+def test_login_with_phone_and_password(client, operator):
+    response = login(client)
+    assert response.status_code == 302
+    with client:
+        client.get("/")
+        assert current_user.is_authenticated and current_user.phone == "13900001111"
+
+
+def test_wrong_password_says_so_and_keeps_the_phone(client, operator):
+    response = login(client, password="wrong-password")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "手机号码或密码不正确" in html
+    assert 'value="13900001111"' in html
+
+
+def test_invalid_phone_is_explained(client, operator):
+    html = login(client, phone="12345").get_data(as_text=True)
+    assert "请输入11位中国大陆手机号码" in html
+
+
+def test_inactive_account_cannot_log_in(client, operator):
+    from qzt.extensions import db
+
+    operator.active = False
+    db.session.commit()
+    assert login(client).status_code == 422
+
+
+def test_post_without_csrf_token_is_refused(client, operator):
+    response = client.post("/login", data={"phone": "13900001111", "password": PASSWORD})
+    assert response.status_code == 400
+    assert "安全校验" in response.get_data(as_text=True)
+
+
+def test_htmx_style_csrf_header_is_accepted(client, operator):
+    token = csrf_token(client, "/login")
+    response = client.post("/login", data={"phone": "13900001111", "password": PASSWORD},
+                           headers={"X-CSRFToken": token})
+    assert response.status_code == 302
+
+
+def test_logout_is_post_only(client, operator):
+    login(client)
+    assert client.get("/logout").status_code == 405
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
+    with client:
+        client.get("/")
+        assert not current_user.is_authenticated
+
+
+@pytest.mark.parametrize("target, expected", [("/directory", "/directory"), ("//evil.example/x", "/"),
+                                              ("https://evil.example/", "/")])
+def test_login_redirects_only_within_the_site(client, operator, target, expected):
+    response = login(client, next_url=target)
+    assert response.headers["Location"] == expected
+
+
+def test_passwords_are_stored_as_slow_salted_hashes(operator, make_user):
+    other = make_user(Role.ENTERPRISE, phone="13900002222")
+    assert operator.password_hash.startswith(("scrypt:", "pbkdf2:"))
+    assert operator.password_hash != other.password_hash  # same password, different salt
+    assert PASSWORD not in operator.password_hash
