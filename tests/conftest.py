@@ -1,6 +1,7 @@
 """Fixtures: the app on SQLite or PostgreSQL (--db), clients, users and institution factories."""
 
 import re
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -24,24 +25,38 @@ def pytest_addoption(parser):
 
 
 @pytest.fixture(scope="session")
-def database_url(request, tmp_path_factory):
+def _migrated(request, tmp_path_factory):
+    """A migrated database: a SQLite template file, or a database on a throw-away PostgreSQL."""
     if request.config.getoption("--db") == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'template.sqlite3'}"
+        _upgrade(url, tmp_path_factory)
+        yield url
         return
     server = start_server()
     try:
-        yield server.create_database("qzt_test")
+        url = server.create_database("qzt_test")
+        _upgrade(url, tmp_path_factory)
+        yield url
     finally:
         server.stop()
 
 
-@pytest.fixture(scope="session")
-def _migrated(database_url, tmp_path_factory):
-    app = create_app(_test_config(database_url, tmp_path_factory.mktemp("instance")))
+def _upgrade(url: str, tmp_path_factory) -> None:
+    app = create_app(_test_config(url, tmp_path_factory.mktemp("instance")))
     with app.app_context():
         upgrade()
         db.engine.dispose()
-    return database_url
+
+
+@pytest.fixture
+def database_url(_migrated, tmp_path):
+    """Each test starts from the freshly migrated database: a copy of the SQLite template, or PostgreSQL
+    with every table emptied afterwards (append-only tables refuse DELETE, but not TRUNCATE)."""
+    if _migrated.startswith("sqlite"):
+        copy = tmp_path / "test.sqlite3"
+        shutil.copyfile(_migrated.removeprefix("sqlite:///"), copy)
+        return f"sqlite:///{copy}"
+    return _migrated
 
 
 def _test_config(url: str, instance: Path) -> dict:
@@ -53,23 +68,20 @@ def _test_config(url: str, instance: Path) -> dict:
     }
 
 
-def _empty_tables() -> None:
-    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-    else:
-        for table in tables:
-            db.session.execute(sa.text(f"DELETE FROM {table}"))
+def _truncate_all() -> None:
+    tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+    db.session.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     db.session.commit()
 
 
 @pytest.fixture
-def app(_migrated, tmp_path):
-    app = create_app(_test_config(_migrated, tmp_path / "instance"))
+def app(database_url, tmp_path):
+    app = create_app(_test_config(database_url, tmp_path / "instance"))
     with app.app_context():
         yield app
         db.session.remove()
-        _empty_tables()
+        if db.engine.dialect.name == "postgresql":
+            _truncate_all()
         db.engine.dispose()
 
 

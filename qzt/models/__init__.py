@@ -1,5 +1,11 @@
 """SQLAlchemy models, one module per aggregate."""
 
+from qzt.models.application import (
+    Application,
+    ApplicationRevision,
+    ApplicationState,
+    StoredFile,
+)
 from qzt.models.institution import (
     Institution,
     ListingState,
@@ -9,9 +15,16 @@ from qzt.models.institution import (
     ServiceAgent,
     ServiceItem,
 )
+from qzt.models.pledge import AppendOnlyError, PledgeSignature
 from qzt.models.user import Role, User
 
 __all__ = [
+    "AppendOnlyError",
+    "Application",
+    "ApplicationRevision",
+    "ApplicationState",
+    "PledgeSignature",
+    "StoredFile",
     "Institution",
     "ListingState",
     "OrgType",

@@ -1,0 +1,101 @@
+"""An institution's application to join (入驻申请, Art. 10–12) and the files it uploads."""
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from qzt.extensions import db
+from qzt.models.base import UTCDateTime, enum_column, utcnow
+
+
+class ApplicationState(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"  # 待初审
+    INFO_REQUESTED = "info_requested"  # 待补充材料
+    SITE_VISIT = "site_visit"  # 实地调查
+    AWAITING_DECISION = "awaiting_decision"  # 待审定
+    APPROVED = "approved"  # 已通过
+    REJECTED = "rejected"  # 未通过
+    WITHDRAWN = "withdrawn"  # 已撤回
+
+    @property
+    def label(self) -> str:
+        return STATE_LABELS[self]
+
+
+STATE_LABELS = {
+    ApplicationState.DRAFT: "草稿",
+    ApplicationState.SUBMITTED: "待初审",
+    ApplicationState.INFO_REQUESTED: "待补充材料",
+    ApplicationState.SITE_VISIT: "实地调查",
+    ApplicationState.AWAITING_DECISION: "待审定",
+    ApplicationState.APPROVED: "已通过",
+    ApplicationState.REJECTED: "未通过",
+    ApplicationState.WITHDRAWN: "已撤回",
+}
+
+# States in which the applicant may edit its data in the wizard.
+EDITABLE_STATES = (ApplicationState.DRAFT, ApplicationState.INFO_REQUESTED)
+
+
+class Application(db.Model):
+    __tablename__ = "applications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    applicant_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), unique=True)
+    institution_id: Mapped[int | None] = mapped_column(sa.ForeignKey("institutions.id"))
+    state: Mapped[ApplicationState] = mapped_column(
+        enum_column(ApplicationState, name="application_state"), default=ApplicationState.DRAFT, index=True
+    )
+    # The wizard's data as a plain dict (qzt.onboarding.draft); replaced whole on every save.
+    data: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    step: Mapped[int] = mapped_column(default=1)  # the step the applicant last worked on
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Optimistic locking: two people saving the same application cannot overwrite each other.
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    applicant = relationship("User")
+    revisions: Mapped[list["ApplicationRevision"]] = relationship(
+        back_populates="application", order_by="ApplicationRevision.number", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state in EDITABLE_STATES
+
+
+class ApplicationRevision(db.Model):
+    """What the applicant submitted, each time it submitted: reviewers compare revisions."""
+
+    __tablename__ = "application_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]
+    data: Mapped[dict] = mapped_column(sa.JSON)
+    snapshot_sha256: Mapped[str] = mapped_column(sa.String(64))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    application: Mapped[Application] = relationship(back_populates="revisions")
+
+
+class StoredFile(db.Model):
+    """An accepted upload. Its bytes live in qzt.storage under `key`; rows are never deleted."""
+
+    __tablename__ = "stored_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    purpose: Mapped[str] = mapped_column(sa.String(32))
+    key: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    mime: Mapped[str] = mapped_column(sa.String(50))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
