@@ -1,3 +1,74 @@
-from flask import Blueprint
+"""The read-only JSON API (/api/v1): the directory's categories, districts and listed institutions."""
 
-bp = Blueprint("api", __name__)
+from datetime import date
+
+from flask import Blueprint, Response, abort, current_app, request
+
+from qzt import search
+from qzt.api import openapi, serializers
+from qzt.data.catalog import CATEGORIES, DISTRICTS
+from qzt.directory import forms
+from qzt.extensions import db
+from qzt.models import Institution
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+DEFAULT_PER_PAGE = 20
+# Ids beyond a 32-bit integer cannot exist; larger ones would make the database raise.
+MAX_ID = 2**31 - 1
+
+
+def json_response(data: dict, status: int = 200) -> Response:
+    """JSON with real Chinese characters rather than \\u escapes, keys in the documented order."""
+    body = current_app.json.dumps(data, ensure_ascii=False, sort_keys=False)
+    return current_app.response_class(body + "\n", status=status, mimetype="application/json")
+
+
+def _bad_request(fields: dict[str, str]) -> Response:
+    message = "请求参数有误，请修改后重试：" + "；".join(fields.values())
+    return json_response({"error": message, "fields": fields}, 400)
+
+
+@bp.get("/categories")
+def categories():
+    """The 17 service categories in the regulation's order, each with its count of listed institutions."""
+    counts = search.category_counts()
+    return json_response({"items": [serializers.choice(c, counts.get(c.slug, 0)) for c in CATEGORIES]})
+
+
+@bp.get("/districts")
+def districts():
+    """The districts an institution can be in, in the regulation's order."""
+    return json_response({"items": [serializers.choice(d) for d in DISTRICTS]})
+
+
+@bp.get("/institutions")
+def institutions():
+    """Listed institutions by search, category and district, in the directory's ranking order."""
+    query = forms.parse(request.args, DEFAULT_PER_PAGE)
+    if query.errors:
+        return _bad_request(query.errors)
+    page = search.search(query.filters, query.page, query.per_page)
+    return json_response(
+        {
+            "items": [serializers.institution_summary(inst) for inst in page.items],
+            "total": page.total,
+            "page": page.page,
+            "per_page": page.per_page,
+        }
+    )
+
+
+@bp.get(f"/institutions/<int(max={MAX_ID}):institution_id>")
+def institution(institution_id: int):
+    """One listed institution, as its public homepage shows it (phone numbers masked)."""
+    inst = db.session.get(Institution, institution_id)
+    if inst is None or not inst.is_listed:
+        abort(json_response({"error": "该机构不存在或未在名录中公示。"}, 404))
+    return json_response(serializers.institution_detail(inst, date.today()))
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    """The OpenAPI 3.1 description of this API."""
+    return json_response(openapi.document())
