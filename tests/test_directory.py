@@ -238,3 +238,7 @@ def test_user_text_is_escaped(client, make_institution):
 def test_pages_send_a_strict_content_security_policy(client):
     csp = client.get("/").headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+
+
+def test_huge_institution_id_is_404_not_500(client):
+    assert client.get("/institutions/99999999999999999999").status_code == 404

@@ -5,9 +5,8 @@ every response the API gives must match the schema declared here.
 """
 
 from qzt.data.catalog import CATEGORIES, DISTRICTS
-from qzt.directory.forms import MAX_PER_PAGE, MAX_QUERY
+from qzt.directory.forms import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY
 
-MAX_PAGE = 100_000  # qzt.directory.forms.parse accepts pages up to this
 
 
 def _ref(name: str) -> dict:

@@ -10,12 +10,12 @@ from qzt.data.catalog import CATEGORIES, DISTRICTS
 from qzt.directory import forms
 from qzt.extensions import db
 from qzt.models import Institution
+from qzt.models.base import MAX_ID
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 DEFAULT_PER_PAGE = 20
 # Ids beyond a 32-bit integer cannot exist; larger ones would make the database raise.
-MAX_ID = 2**31 - 1
 
 
 def json_response(data: dict, status: int = 200) -> Response:

@@ -7,6 +7,7 @@ from qzt.search import Filters
 
 MAX_PER_PAGE = 100
 MAX_QUERY = 100
+MAX_PAGE = 100_000
 
 
 @dataclass
@@ -46,6 +47,6 @@ def parse(args, default_per_page: int = 20) -> DirectoryQuery:
     if district and district not in DISTRICT_NAMES:
         errors["district"] = "未知的所在区"
         district = None
-    page = _positive_int(args.get("page"), 1, "page", "页码", errors, 100_000)
+    page = _positive_int(args.get("page"), 1, "page", "页码", errors, MAX_PAGE)
     per_page = _positive_int(args.get("per_page"), default_per_page, "per_page", "每页条数", errors, MAX_PER_PAGE)
     return DirectoryQuery(Filters(q=q, category=category, district=district), page, per_page, errors)

@@ -6,6 +6,7 @@ from qzt import search
 from qzt.directory import forms
 from qzt.extensions import db
 from qzt.models import Institution
+from qzt.models.base import MAX_ID
 from qzt.web import is_fragment
 
 bp = Blueprint("directory", __name__)
@@ -33,7 +34,7 @@ def _page_url(filters: search.Filters, page: int) -> str:
     return url_for("directory.listing", page=page if page > 1 else None, **args)
 
 
-@bp.get("/institutions/<int:institution_id>")
+@bp.get(f"/institutions/<int(max={MAX_ID}):institution_id>")
 def institution(institution_id: int):
     """An institution's public homepage."""
     inst = db.session.get(Institution, institution_id)

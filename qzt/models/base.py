@@ -23,3 +23,6 @@ def enum_column(enum_cls: type[enum.Enum], **kw) -> sa.Enum:
 
 
 UTCDateTime = sa.DateTime(timezone=True)
+
+# The largest integer primary key (PostgreSQL INTEGER): URL converters stop larger ids with a 404.
+MAX_ID = 2**31 - 1
