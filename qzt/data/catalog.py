@@ -42,8 +42,16 @@ DISTRICTS: tuple[Choice, ...] = (
     Choice("outside", "市外"),
 )
 
+ORG_TYPES: tuple[Choice, ...] = (  # 机构类型, Art. 5
+    Choice("professional", "专业机构"),
+    Choice("university", "高校"),
+    Choice("research", "科研院所"),
+    Choice("enterprise", "企业"),
+)
+
 CATEGORY_NAMES = {c.slug: c.name for c in CATEGORIES}
 DISTRICT_NAMES = {d.slug: d.name for d in DISTRICTS}
 CATEGORY_BY_NAME = {c.name: c.slug for c in CATEGORIES}
+ORG_TYPE_NAMES = {t.slug: t.name for t in ORG_TYPES}
 DISTRICT_BY_NAME = {d.name: d.slug for d in DISTRICTS}
 CATEGORY_ORDER = {c.slug: i for i, c in enumerate(CATEGORIES)}

@@ -6,6 +6,7 @@ from qzt.models.application import (
     ApplicationState,
     StoredFile,
 )
+from qzt.models.audit import AuditRecord
 from qzt.models.institution import (
     Institution,
     ListingState,
@@ -15,10 +16,18 @@ from qzt.models.institution import (
     ServiceAgent,
     ServiceItem,
 )
+from qzt.models.notification import DeliveryState, Notification
 from qzt.models.pledge import AppendOnlyError, PledgeSignature
+from qzt.models.review import CalendarCorrection, WithdrawalRequest, WithdrawalState
 from qzt.models.user import Role, User
 
 __all__ = [
+    "AuditRecord",
+    "CalendarCorrection",
+    "DeliveryState",
+    "Notification",
+    "WithdrawalRequest",
+    "WithdrawalState",
     "AppendOnlyError",
     "Application",
     "ApplicationRevision",

@@ -1,7 +1,7 @@
 """An institution's application to join (入驻申请, Art. 10–12) and the files it uploads."""
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -55,15 +55,42 @@ class Application(db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Copied from `data` on every save, so the staff queue can filter and search in SQL.
+    name: Mapped[str] = mapped_column(sa.String(200), default="", index=True)
+    uscc: Mapped[str] = mapped_column(sa.String(20), default="", index=True)
+    district: Mapped[str] = mapped_column(sa.String(32), default="")
+    categories: Mapped[str] = mapped_column(sa.String(400), default="")  # " slug slug " for LIKE '% slug %'
+    # Review (Art. 11): who works on it, what was asked, the site visit, the operator's recommendation.
+    assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    info_request: Mapped[str] = mapped_column(sa.Text, default="")
+    info_deadline: Mapped[date | None] = mapped_column(sa.Date)
+    site_visit_on: Mapped[date | None] = mapped_column(sa.Date)
+    site_visit_note: Mapped[str] = mapped_column(sa.Text, default="")
+    site_visit_result: Mapped[str] = mapped_column(sa.Text, default="")
+    recommendation: Mapped[str | None] = mapped_column(sa.String(20))  # "approve" / "reject"
+    recommendation_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    decision_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Optimistic locking: two people saving the same application cannot overwrite each other.
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
 
-    applicant = relationship("User")
+    applicant = relationship("User", foreign_keys=[applicant_id])
+    assignee = relationship("User", foreign_keys=[assignee_id])
+    institution = relationship("Institution")
     revisions: Mapped[list["ApplicationRevision"]] = relationship(
         back_populates="application", order_by="ApplicationRevision.number", cascade="all, delete-orphan"
     )
+
+    def sync_summary(self) -> None:
+        """Refresh the queue columns from `data`."""
+        basic = self.data.get("basic", {})
+        self.name = (basic.get("name") or "")[:200]
+        self.uscc = (basic.get("uscc") or "").upper()[:20]
+        self.district = (basic.get("district") or "")[:32]
+        slugs = sorted({s.get("category") for s in self.data.get("services", []) if s.get("category")})
+        self.categories = f" {' '.join(slugs)} " if slugs else ""
 
     @property
     def is_editable(self) -> bool:

@@ -6,7 +6,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from qzt.data.catalog import CATEGORY_NAMES, CATEGORY_ORDER, DISTRICT_NAMES
+from qzt.data.catalog import CATEGORY_NAMES, CATEGORY_ORDER, DISTRICT_NAMES, ORG_TYPE_NAMES
 from qzt.extensions import db
 from qzt.models.base import UTCDateTime, enum_column, utcnow
 
@@ -29,9 +29,7 @@ class OrgType(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"professional": "专业机构", "university": "高校", "research": "科研院所", "enterprise": "企业"}[
-            self.value
-        ]
+        return ORG_TYPE_NAMES[self.value]
 
 
 class Institution(db.Model):

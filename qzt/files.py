@@ -1,0 +1,62 @@
+"""Accepting uploads and handing them back to those allowed to see them."""
+
+import hashlib
+import io
+
+from flask import Response, abort, current_app, send_file
+from werkzeug.datastructures import FileStorage
+
+from qzt.extensions import db
+from qzt.models import StoredFile, User
+from qzt.rules import uploads
+from qzt.storage import LocalStorage, Storage
+
+
+def storage() -> Storage:
+    return current_app.extensions.setdefault(
+        "qzt_storage", LocalStorage(current_app.config.get("UPLOAD_ROOT") or f"{current_app.instance_path}/uploads")
+    )
+
+
+def store_bytes(owner: User, purpose: str, data: bytes, filename: str, images_only: bool = False) -> StoredFile:
+    """Check the bytes by content (uploads.UploadRejected says why not) and keep them for good."""
+    mime = uploads.check(data, filename, images_only=images_only)
+    key = storage().put(data, uploads.ALLOWED[mime])
+    stored = StoredFile(owner_id=owner.id, purpose=purpose, key=key, filename=filename[:255] or key,
+                        mime=mime, size=len(data), sha256=hashlib.sha256(data).hexdigest())
+    db.session.add(stored)
+    db.session.flush()
+    return stored
+
+
+def accept(owner: User, purpose: str, upload: FileStorage | None, images_only: bool = False) -> StoredFile | None:
+    """The stored file for a form upload, None when nothing was chosen."""
+    if upload is None or not upload.filename:
+        return None
+    data = upload.stream.read(uploads.MAX_BYTES + 1)
+    return store_bytes(owner, purpose, data, upload.filename, images_only)
+
+
+def can_see(user: User, stored: StoredFile) -> bool:
+    return user.is_authenticated and (user.is_staff or stored.owner_id == user.id)
+
+
+def get_file_or_404(file_id: int, user: User) -> StoredFile:
+    """The file if `user` owns it or is staff; 404 otherwise (never reveal another's files exist)."""
+    stored = db.session.get(StoredFile, file_id)
+    if stored is None or not can_see(user, stored):
+        abort(404)
+    return stored
+
+
+def read(stored: StoredFile) -> bytes:
+    return storage().get(stored.key)
+
+
+def send(stored: StoredFile) -> Response:
+    """The bytes as a download: never rendered inline, never sniffed into another type."""
+    response = send_file(io.BytesIO(read(stored)), mimetype=stored.mime, as_attachment=True,
+                         download_name=stored.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,33 @@
+"""The audit trail: every staff action and state change. Append-only, in the database too."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from qzt.extensions import db
+from qzt.models.base import UTCDateTime, utcnow
+from qzt.models.pledge import _refuse_change
+
+
+class AuditRecord(db.Model):
+    __tablename__ = "audit_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    ip: Mapped[str] = mapped_column(sa.String(45), default="")
+    action: Mapped[str] = mapped_column(sa.String(60))
+    object_type: Mapped[str] = mapped_column(sa.String(40))
+    object_id: Mapped[int | None]
+    before: Mapped[dict | None] = mapped_column(sa.JSON)
+    after: Mapped[dict | None] = mapped_column(sa.JSON)
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+
+    __table_args__ = (sa.Index("ix_audit_records_object", "object_type", "object_id"),)
+
+    actor = relationship("User")
+
+
+sa.event.listen(AuditRecord, "before_update", _refuse_change)
+sa.event.listen(AuditRecord, "before_delete", _refuse_change)
