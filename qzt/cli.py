@@ -1,2 +1,157 @@
-def init_app(app):
-    pass
+"""`flask --app app qzt …`: import institutions, demo data, accounts."""
+
+import functools
+import sys
+import time
+from itertools import islice
+from typing import NoReturn
+
+import click
+import sqlalchemy as sa
+from flask.cli import AppGroup
+
+from qzt import demo, importing, institutions
+from qzt.auth.services import AccountError, create_user
+from qzt.extensions import db
+from qzt.models import Institution, Role, User
+
+qzt = AppGroup("qzt", help="佛山企质通：导入入驻机构、生成演示数据、创建和查看账号。")
+
+
+def init_app(app) -> None:
+    app.cli.add_command(qzt)
+
+
+def _fail(message: str) -> NoReturn:
+    """Say what went wrong on stderr and exit with status 1, without a traceback."""
+    click.echo(message, err=True)
+    raise click.exceptions.Exit(1)
+
+
+def _database_errors(command):
+    """A missing table or an unreachable database is reported in one sentence, not a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError) as e:
+            db.session.rollback()
+            detail = str(e.orig or e).strip().splitlines()[0]
+            _fail(f"数据库错误：{detail}\n数据库可能尚未初始化，请先运行 flask --app app db upgrade")
+
+    return wrapper
+
+
+@qzt.command("import-institutions")
+@click.argument("file")
+@_database_errors
+def import_institutions_command(file: str) -> None:
+    """从CSV（UTF-8）或Excel（.xlsx）文件导入入驻机构。
+
+    表头：机构名称、统一社会信用代码、所在区、服务类别、服务项目、机构简介、联系电话、入驻日期。
+    任何一行有误则不导入任何机构；统一社会信用代码已存在的机构会被更新。
+    """
+    try:
+        records = importing.read_institutions(file)
+    except importing.FileProblems as e:
+        bad_rows = [row for row in e.rows if row > 1]
+        head = "导入失败，未导入任何机构"
+        head += f"：{len(bad_rows)}行数据有误，请修改后重新导入整个文件。" if bad_rows else "。"
+        _fail("\n".join([head, *(str(p) for p in e.problems)]))
+    result = institutions.import_listed(records)
+    db.session.commit()
+    click.echo(f"导入完成：新增{result.created}家机构，更新{result.updated}家机构。")
+
+
+@qzt.command("demo")
+@click.option("--count", default=200, show_default=True, type=click.IntRange(1, 100_000), help="演示机构数量")
+@click.option("--if-empty", is_flag=True, help="已有机构时不做任何事")
+@_database_errors
+def demo_command(count: int, if_empty: bool) -> None:
+    """生成演示机构（固定随机种子，每次相同）和每种角色一个演示账号。"""
+    existing = institutions.count()
+    if if_empty and existing:
+        click.echo(f"已有{existing}家机构，未生成演示数据。")
+        return
+    started = time.perf_counter()
+    # Continue numbering after what is there, and step over codes already taken (e.g. imported).
+    taken = institutions.existing_usccs() if existing else set()
+    records = islice(
+        (r for r in demo.institutions(count + len(taken), start=existing) if r.uscc not in taken), count
+    )
+    ids = institutions.bulk_create_listed(records)
+    created_accounts = _create_demo_accounts(ids[0] if ids else None)
+    db.session.commit()
+    click.echo(f"已生成{len(ids)}家演示机构（用时{time.perf_counter() - started:.1f}秒）。")
+    if created_accounts:
+        click.echo(f"已创建{created_accounts}个演示账号，运行 flask --app app qzt accounts 查看。")
+
+
+def _create_demo_accounts(institution_id: int | None) -> int:
+    """One account per role, unless its number is registered already; the institution account owns one."""
+    taken = set(db.session.scalars(sa.select(User.phone).where(User.phone.in_(demo.DEMO_PHONES))))
+    created = 0
+    for account in demo.DEMO_ACCOUNTS:
+        if account.phone in taken:
+            continue
+        user = create_user(Role(account.role), account.phone, account.name, demo.DEMO_PASSWORD)
+        if user.role == Role.INSTITUTION and institution_id is not None:
+            institutions.assign_owner(institution_id, user)
+        created += 1
+    return created
+
+
+@qzt.command("create-user")
+@click.option("--role", required=True, help="admin、authority、operator、institution 或 enterprise")
+@click.option("--phone", required=True, help="手机号码，即登录名")
+@click.option("--name", required=True, help="姓名或单位名称")
+@_database_errors
+def create_user_command(role: str, phone: str, name: str) -> None:
+    """创建账号。密码从标准输入读取一行；在终端中运行时提示输入两次（不显示）。"""
+    try:
+        chosen = Role(role.strip().lower())
+    except ValueError:
+        choices = "、".join(f"{r.value}（{r.label}）" for r in Role)
+        _fail(f"角色“{role}”无效，应为：{choices}")
+    password = _read_password()
+    try:
+        user = create_user(chosen, phone, name, password)
+    except AccountError as e:
+        db.session.rollback()
+        _fail(f"未创建账号：{e}")
+    db.session.commit()
+    click.echo(f"已创建{user.role.label}账号：{user.phone}（{user.name}）")
+
+
+def _read_password() -> str:
+    stdin = sys.stdin
+    if not stdin.isatty():
+        return stdin.readline().rstrip("\r\n")
+    first = click.prompt("密码", hide_input=True, prompt_suffix="：")
+    second = click.prompt("再次输入密码", hide_input=True, prompt_suffix="：")
+    if first != second:
+        _fail("两次输入的密码不一致，未创建账号")
+    return first
+
+
+@qzt.command("accounts")
+@_database_errors
+def accounts_command() -> None:
+    """列出演示账号（角色、手机号码、密码），供本地试用。"""
+    users = {u.phone: u for u in db.session.scalars(sa.select(User).where(User.phone.in_(demo.DEMO_PHONES)))}
+    if not users:
+        click.echo("没有演示账号。运行 flask --app app qzt demo 生成演示数据和账号，"
+                   "或用 flask --app app qzt create-user 创建账号。")
+        return
+    click.echo("演示账号（手机号码 / 密码 / 角色）：")
+    for account in demo.DEMO_ACCOUNTS:
+        user = users.get(account.phone)
+        if user is None:
+            continue
+        password = demo.DEMO_PASSWORD if user.check_password(demo.DEMO_PASSWORD) else "（密码已修改）"
+        note = "" if user.active else "（已停用）"
+        if user.role == Role.INSTITUTION:
+            owned = db.session.scalar(sa.select(Institution.name).where(Institution.owner_id == user.id))
+            note += f"，管理 {owned}" if owned else ""
+        click.echo(f"  {user.phone}  {password}  {user.role.label}{note}")

@@ -1,0 +1,201 @@
+"""Writing imported and demo institutions: plain records in, rows and search documents out.
+
+The functions flush and never commit; the caller (the CLI) commits once, so a file is imported
+entirely or not at all.
+"""
+
+import functools
+from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import islice
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from qzt.data.catalog import CATEGORY_NAMES
+from qzt.extensions import db
+from qzt.importing import InstitutionRecord, ServiceRecord
+from qzt.models import (
+    Institution,
+    ListingState,
+    OrgType,
+    Qualification,
+    SearchDocument,
+    ServiceAgent,
+    ServiceItem,
+    User,
+)
+from qzt.models.base import utcnow
+from qzt.rules.search_terms import index_terms
+from qzt.search import index_institution
+
+_CHUNK = 1000  # rows per bulk statement, and codes per IN (...) list
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    updated: int
+
+
+def import_listed(records: list[InstitutionRecord]) -> ImportResult:
+    """Create each record as a listed institution, or update the one with the same 统一社会信用代码.
+
+    An update replaces name, district, introduction, phone, opening date and the service items;
+    an applicant (pending) becomes listed, other states are kept (an import does not undo a
+    withdrawal or an expulsion, Art. 12, 17).
+    """
+    existing = _by_uscc([r.uscc for r in records])
+    created = updated = 0
+    touched: list[Institution] = []
+    for record in records:
+        institution = existing.get(record.uscc)
+        if institution is None:
+            institution = Institution(uscc=record.uscc, listing_state=ListingState.LISTED)
+            db.session.add(institution)
+            created += 1
+        else:
+            if institution.listing_state == ListingState.PENDING:
+                institution.listing_state = ListingState.LISTED
+            updated += 1
+        institution.name = record.name
+        institution.district = record.district
+        institution.introduction = record.introduction
+        institution.phone = record.phone
+        institution.opened_on = record.opened_on
+        institution.services = [_service_item(s) for s in _display_order(record.services)]
+        touched.append(institution)
+    db.session.flush()
+    for institution in touched:
+        index_institution(institution)
+    db.session.flush()
+    return ImportResult(created=created, updated=updated)
+
+
+def _by_uscc(codes: list[str]) -> dict[str, Institution]:
+    found: dict[str, Institution] = {}
+    for start in range(0, len(codes), _CHUNK):
+        stmt = (
+            sa.select(Institution)
+            .where(Institution.uscc.in_(codes[start : start + _CHUNK]))
+            .options(selectinload(Institution.services), selectinload(Institution.qualifications))
+        )
+        found.update((i.uscc, i) for i in db.session.scalars(stmt))
+    return found
+
+
+def _service_item(s: ServiceRecord) -> ServiceItem:
+    return ServiceItem(category=s.category, title=s.title, content=s.content, featured=s.featured,
+                       position=s.position)
+
+
+def _display_order(services: list[ServiceRecord]) -> list[ServiceRecord]:
+    """The order Institution.services loads in (featured first, then position), so ids follow it."""
+    return sorted(services, key=lambda s: (not s.featured, s.position))
+
+
+def existing_usccs() -> set[str]:
+    return set(db.session.scalars(sa.select(Institution.uscc)))
+
+
+def count() -> int:
+    return db.session.scalar(sa.select(sa.func.count(Institution.id))) or 0
+
+
+def bulk_create_listed(records: Iterable[InstitutionRecord]) -> list[int]:
+    """Insert many new listed institutions with their children and search documents, in bulk.
+
+    For demo data and benchmarks: executemany statements instead of one ORM object per row. The
+    search documents hold exactly what qzt.search.index_institution would write.
+    """
+    ids: list[int] = []
+    records = iter(records)
+    while chunk := list(islice(records, _CHUNK)):
+        ids += _insert_chunk(chunk)
+    return ids
+
+
+def _insert_chunk(chunk: list[InstitutionRecord]) -> list[int]:
+    now = utcnow()
+    rows = [
+        {
+            "name": r.name,
+            "uscc": r.uscc,
+            "legal_representative": r.legal_representative,
+            "org_type": OrgType(r.org_type) if r.org_type else None,
+            "district": r.district,
+            "address": r.address,
+            "introduction": r.introduction,
+            "phone": r.phone,
+            "listing_state": ListingState.LISTED,
+            "opened_on": r.opened_on,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for r in chunk
+    ]
+    table = Institution.__table__
+    result = db.session.execute(sa.insert(table).returning(table.c.id, table.c.uscc), rows)
+    id_of = {uscc: id_ for id_, uscc in result}
+
+    services, qualifications, agents, documents = [], [], [], []
+    for r in chunk:
+        institution_id = id_of[r.uscc]
+        ordered = _display_order(r.services)
+        services += [
+            {"institution_id": institution_id, "category": s.category, "title": s.title, "content": s.content,
+             "featured": s.featured, "position": s.position}
+            for s in ordered
+        ]
+        qualifications += [
+            {"institution_id": institution_id, "name": q.name, "number": q.number, "issuer": q.issuer,
+             "valid_until": q.valid_until}
+            for q in r.qualifications
+        ]
+        agents += [
+            {"institution_id": institution_id, "name": a.name, "phone": a.phone, "hours": a.hours}
+            for a in r.agents
+        ]
+        names, body = search_document(r.name, r.introduction, ordered, [q.name for q in r.qualifications])
+        documents.append({"institution_id": institution_id, "name_terms": names, "body_terms": body})
+    for model, values in (
+        (ServiceItem, services),
+        (Qualification, qualifications),
+        (ServiceAgent, agents),
+        (SearchDocument, documents),
+    ):
+        if values:
+            db.session.execute(sa.insert(model.__table__), values)
+    return [id_of[r.uscc] for r in chunk]
+
+
+def search_document(
+    name: str, introduction: str, services: list[ServiceRecord], qualification_names: list[str]
+) -> tuple[str, str]:
+    """The terms index_institution stores, from plain values (services in display order).
+
+    Mirrors qzt.search.document_text and index_institution; a test holds the two to the same result.
+    The body is tokenized part by part: terms never span the line breaks that join the parts, and
+    the parts that repeat across institutions (service items, certificates) are tokenized once.
+    """
+    parts = [introduction or ""]
+    for s in services:
+        parts += [CATEGORY_NAMES.get(s.category, s.category), s.title, s.content or ""]
+    parts += qualification_names
+    name_terms = index_terms(name)
+    body_terms = dict.fromkeys(name_terms)
+    body_terms.update(dict.fromkeys(index_terms(parts[0])))
+    for part in parts[1:]:
+        body_terms.update(_part_terms(part))
+    return " ".join(name_terms), " ".join(body_terms)
+
+
+@functools.lru_cache(maxsize=4096)
+def _part_terms(text: str) -> dict[str, None]:
+    return dict.fromkeys(index_terms(text))
+
+
+def assign_owner(institution_id: int, user: User) -> None:
+    """Make `user` the account that manages the institution."""
+    db.session.get(Institution, institution_id).owner_id = user.id
+    db.session.flush()

@@ -1,0 +1,173 @@
+"""`flask qzt demo`, `create-user` and `accounts`."""
+
+from collections import Counter
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from qzt import demo
+from qzt.auth.services import authenticate
+from qzt.data.catalog import CATEGORIES, DISTRICTS
+from qzt.extensions import db
+from qzt.models import Institution, ListingState, Role, SearchDocument, User
+from qzt.rules import phone as phones
+from qzt.rules import uscc
+from qzt.search import Filters, index_institution, search
+
+
+def all_institutions() -> list[Institution]:
+    stmt = sa.select(Institution).order_by(Institution.id).options(
+        selectinload(Institution.services), selectinload(Institution.qualifications),
+        selectinload(Institution.agents))
+    return list(db.session.scalars(stmt))
+
+
+def test_demo_creates_realistic_listed_institutions(runner):
+    result = runner.invoke(args=["qzt", "demo", "--count", "40"])
+    assert result.exit_code == 0, result.output
+    assert "已生成40家演示机构" in result.output
+
+    institutions = all_institutions()
+    assert len(institutions) == 40
+    assert len({i.uscc for i in institutions}) == 40
+    assert all(uscc.is_valid(i.uscc) for i in institutions)
+    assert all(i.listing_state == ListingState.LISTED for i in institutions)
+    assert {s.category for i in institutions for s in i.services} == {c.slug for c in CATEGORIES}
+    assert {i.district for i in institutions} == {d.slug for d in DISTRICTS}
+    for institution in institutions:
+        assert institution.name and institution.introduction and institution.address
+        assert 2 <= sum(s.featured for s in institution.services) <= 3  # Art. 7
+        assert len(institution.services) > sum(s.featured for s in institution.services)
+        assert 1 <= len(institution.agents) <= 2  # Art. 6
+        assert all(phones.is_mobile(a.phone) for a in institution.agents)
+        assert institution.qualifications and all(q.valid_until for q in institution.qualifications)
+        assert institution.opened_on >= date(2023, 3, 15)
+
+
+def documents() -> dict[int, tuple[str, str]]:
+    rows = db.session.scalars(sa.select(SearchDocument))
+    return {d.institution_id: (d.name_terms, d.body_terms) for d in rows}
+
+
+def test_demo_fills_the_search_index_exactly_as_index_institution_would(runner):
+    assert runner.invoke(args=["qzt", "demo", "--count", "25"]).exit_code == 0
+    bulk = documents()
+    institutions = all_institutions()
+    assert set(bulk) == {i.id for i in institutions}
+    for institution in institutions:
+        index_institution(institution)
+    db.session.flush()
+    db.session.expire_all()
+    assert documents() == bulk
+
+    inspection = search(Filters(q="检测"))
+    assert inspection.total > 0
+    assert search(Filters(q=institutions[0].name)).items[0].id == institutions[0].id
+
+
+def test_demo_is_deterministic():
+    first = list(demo.institutions(12))
+    assert first == list(demo.institutions(12))
+    assert first[5:] == list(demo.institutions(7, start=5))
+
+
+def test_a_few_demo_qualifications_have_expired():
+    qualifications = [q for r in demo.institutions(300) for q in r.qualifications]
+    expired = [q for q in qualifications if q.valid_until < date(2026, 11, 1)]
+    assert 0 < len(expired) < len(qualifications) / 5
+
+
+def test_demo_if_empty_does_nothing_the_second_time(runner):
+    assert runner.invoke(args=["qzt", "demo", "--count", "5", "--if-empty"]).exit_code == 0
+    result = runner.invoke(args=["qzt", "demo", "--count", "5", "--if-empty"])
+    assert result.exit_code == 0
+    assert "已有5家机构" in result.output
+    assert db.session.scalar(sa.select(sa.func.count(Institution.id))) == 5
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == len(demo.DEMO_ACCOUNTS)
+
+
+def test_demo_without_if_empty_adds_more_without_clashing(runner, make_institution):
+    make_institution()
+    assert runner.invoke(args=["qzt", "demo", "--count", "5"]).exit_code == 0
+    result = runner.invoke(args=["qzt", "demo", "--count", "5"])
+    assert result.exit_code == 0, result.output
+    codes = list(db.session.scalars(sa.select(Institution.uscc)))
+    assert len(codes) == len(set(codes)) == 11
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == len(demo.DEMO_ACCOUNTS)
+
+
+def test_demo_accounts_log_in_and_accounts_lists_them(runner):
+    assert runner.invoke(args=["qzt", "demo", "--count", "3"]).exit_code == 0
+    roles = {}
+    for account in demo.DEMO_ACCOUNTS:
+        user = authenticate(account.phone, demo.DEMO_PASSWORD)
+        assert user is not None
+        roles[user.role] = user
+    assert set(roles) == set(Role)
+    owner = roles[Role.INSTITUTION]
+    owned = db.session.scalar(sa.select(Institution).where(Institution.owner_id == owner.id))
+    assert owned is not None and owned.is_listed
+
+    result = runner.invoke(args=["qzt", "accounts"])
+    assert result.exit_code == 0
+    for account in demo.DEMO_ACCOUNTS:
+        line = next(line for line in result.output.splitlines() if account.phone in line)
+        assert demo.DEMO_PASSWORD in line and Role(account.role).label in line
+    assert owned.name in result.output
+
+
+def test_accounts_without_demo_data_gives_a_hint(runner, make_user):
+    make_user(Role.ADMIN, phone="13812345678")
+    result = runner.invoke(args=["qzt", "accounts"])
+    assert result.exit_code == 0
+    assert "没有演示账号" in result.output and "13812345678" not in result.output
+
+
+def create_user(runner, *, role="operator", phone="13712345678", name="运维小李", password="s3cret-pass\n"):
+    return runner.invoke(args=["qzt", "create-user", "--role", role, "--phone", phone, "--name", name],
+                         input=password)
+
+
+def test_create_user_then_log_in(runner):
+    result = create_user(runner)
+    assert result.exit_code == 0, result.output
+    assert "已创建平台运维机构账号：13712345678" in result.output
+    user = authenticate("13712345678", "s3cret-pass")
+    assert user is not None and user.role == Role.OPERATOR and user.name == "运维小李"
+    assert authenticate("13712345678", "s3cret-pass\n") is None
+
+
+@pytest.mark.parametrize(
+    "changes, reason",
+    [
+        ({"phone": "12345"}, "手机号码无效"),
+        ({"password": "short\n"}, "密码至少8位"),
+        ({"password": ""}, "密码至少8位"),
+        ({"role": "boss"}, "角色“boss”无效"),
+    ],
+    ids=["phone", "short-password", "no-password", "role"],
+)
+def test_create_user_refuses_with_a_reason(runner, changes, reason):
+    result = create_user(runner, **changes)
+    assert result.exit_code != 0
+    assert isinstance(result.exception, SystemExit)
+    assert reason in result.stderr
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
+
+
+def test_create_user_refuses_a_registered_phone(runner):
+    assert create_user(runner).exit_code == 0
+    result = create_user(runner, role="admin", name="另一个人")
+    assert result.exit_code != 0
+    assert "手机号码 13712345678 已注册" in result.stderr
+    assert db.session.scalar(sa.select(User.role)) == Role.OPERATOR
+
+
+def test_distribution_spreads_over_categories_and_districts():
+    records = list(demo.institutions(200))
+    primaries = Counter(r.services[0].category for r in records)
+    assert len(primaries) == len(CATEGORIES) and min(primaries.values()) >= 10
+    assert {r.district for r in records} == {d.slug for d in DISTRICTS}
+    assert len({r.name for r in records}) == 200
