@@ -1,0 +1,47 @@
+"""The signed pledge (承诺书, Annex 1) as a PDF, with the evidence that ties it to its signature."""
+
+import base64
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import segno
+from flask import url_for
+
+from qzt import files, pledges
+from qzt.documents import render_pdf
+from qzt.models import PledgeSignature
+
+TEMPLATE = "pdf/pledge.html"
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+def beijing_time(moment: datetime) -> datetime:
+    """A stored UTC time in Beijing time; SQLite hands timestamps back without their zone."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(BEIJING)
+
+
+def data_uri(mime: str, data: bytes) -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def pledge_context(signature: PledgeSignature) -> dict:
+    """What the print template needs: the signed version's text, the signature and the evidence."""
+    text = pledges.get(signature.pledge_version)
+    if text is None:
+        raise LookupError(f"pledge version {signature.pledge_version} is missing from qzt/data/pledges")
+    verify_url = url_for("onboarding.verify", code=signature.code, _external=True)
+    stored = signature.signature_file
+    return {
+        "signature": signature,
+        "text": text,
+        "signed_at": beijing_time(signature.signed_at),
+        "signature_image": data_uri(stored.mime, files.read(stored)) if stored else None,
+        "verify_url": verify_url,
+        "qr": segno.make(verify_url, error="m").png_data_uri(scale=4, border=2),
+    }
+
+
+def pledge_pdf(signature: PledgeSignature) -> bytes:
+    return render_pdf(TEMPLATE, **pledge_context(signature))
