@@ -1,0 +1,108 @@
+"""Working days and reply deadlines: the calendar behind Art. 11, 13 and 14 of the regulation.
+
+Deadlines count working days (工作日): Art. 13 ("正式入驻之日起5个工作日内" complete the homepage), and the
+deadlines the review sets under Art. 11 for supplying missing material.
+Art. 14 sets customer-service response times: on working days in daytime (8:00–18:00) replies within
+2 hours on average; offline consultations in non-working-day daytime within 6 hours. The average is for
+the assessment to take; here each consultation gets its own deadline.
+
+A working day follows the State Council's yearly notice (国务院办公厅关于××年部分节假日安排的通知): statutory
+holidays, weekdays given off, and weekend days worked instead (调休上班). The `holidays` package transcribes
+each notice. It has no category for the make-up working days: it records them as the date a substituted
+day off was moved from ("休息日（由 2026-02-14 调休）", in `ChinaStaticHolidays.special_public_holidays`)
+and answers `is_working_day` from them. Staff corrections override the package, for a year whose notice
+the package does not carry yet or for a day it gets wrong.
+"""
+
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, time, timedelta, timezone
+
+import holidays
+from holidays.countries.china import ChinaStaticHolidays
+
+# China has kept UTC+8 without daylight saving since 1991, so a fixed offset is exact.
+BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+DAYTIME_START, DAYTIME_END = time(8), time(18)  # Art. 14 白天时段: [08:00, 18:00)
+WORKING_DAY_REPLY = timedelta(hours=2)  # Art. 14: counted in working-day daytime only
+DAY_OFF_REPLY = timedelta(hours=6)  # Art. 14: offline consultations on a non-working day
+
+# Years whose notice the package has transcribed. Every notice since 2001 moves at least one day, so
+# each has an entry here; a year without one has only the package's rule-based guess (statutory
+# festivals plus in-lieu weekdays, no make-up weekend days).
+_NOTICE_YEARS = frozenset(getattr(ChinaStaticHolidays, "special_public_holidays", {}))
+
+
+class WorkCalendar:
+    """Mainland China's working days (statutory holidays and 调休), with staff corrections on top."""
+
+    def __init__(self, corrections: Mapping[date, bool] | None = None):
+        """`corrections` maps a day to True (working day) or False (day off); they beat the package."""
+        self.corrections = dict(corrections or {})
+        self._official = holidays.country_holidays("CN")  # fills in each year on first use
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.corrections:
+            return self.corrections[day]
+        return self._official.is_working_day(day)
+
+    def add_working_days(self, start: date, n: int) -> date:
+        """The day `n` working days after `start`, not counting `start` itself; `start` when n is 0."""
+        if n < 0:
+            raise ValueError("n must not be negative")
+        day = start
+        while n:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                n -= 1
+        return day
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days after `start` up to and including `end`; 0 when `end` is not after `start`."""
+        return sum(self.is_working_day(start + timedelta(days=i)) for i in range(1, (end - start).days + 1))
+
+    def knows_year(self, year: int) -> bool:
+        """Whether the package carries the State Council's notice for `year` (corrections aside).
+
+        Not "lists any holiday in `year`": the package computes the statutory festivals for every year
+        up to 2100, notice or not. A year is known when the notice's substituted days are transcribed.
+        """
+        return year in _NOTICE_YEARS
+
+    def reply_deadline(self, asked_at: datetime) -> datetime:
+        """Art. 14: when a consultation asked at `asked_at` (timezone-aware) is due, in Beijing time.
+
+        The clock runs in daytime only and starts at `asked_at`, or at night at the next 08:00. The day
+        it starts on sets the allowance: on a working day 2 hours, counted in working-day daytime only
+        (asked Friday 17:00, due 09:00 on the next working day); on a day off 6 hours of daytime.
+        """
+        if asked_at.tzinfo is None:
+            raise ValueError("asked_at must be timezone-aware")
+        start = _clock_start(asked_at.astimezone(BEIJING))
+        if self.is_working_day(start.date()):
+            return _run_clock(start, WORKING_DAY_REPLY, self.is_working_day)
+        return _run_clock(start, DAY_OFF_REPLY, lambda day: True)
+
+
+def _daytime(day: date, at: time) -> datetime:
+    return datetime.combine(day, at, BEIJING)
+
+
+def _clock_start(at: datetime) -> datetime:
+    """`at` in daytime, else the next 08:00 (Beijing time)."""
+    if at.time() < DAYTIME_START:
+        return _daytime(at.date(), DAYTIME_START)
+    if at.time() >= DAYTIME_END:
+        return _daytime(at.date() + timedelta(days=1), DAYTIME_START)
+    return at
+
+
+def _run_clock(start: datetime, allowance: timedelta, counts: Callable[[date], bool]) -> datetime:
+    """Spend `allowance` from `start` (in daytime) in the daytime of days for which `counts` is true."""
+    at = start
+    while True:
+        if counts(at.date()):
+            closes = _daytime(at.date(), DAYTIME_END)
+            if at + allowance <= closes:
+                return at + allowance
+            allowance -= closes - at
+        at = _daytime(at.date() + timedelta(days=1), DAYTIME_START)
