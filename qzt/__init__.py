@@ -48,8 +48,13 @@ def _register_blueprints(app: Flask) -> None:
     from qzt.api.views import bp as api_bp
     from qzt.auth.views import bp as auth_bp
     from qzt.directory.views import bp as directory_bp
+    from qzt.onboarding import bp as onboarding_bp
+    from qzt.onboarding import pledge_views, views  # noqa: F401  (their routes register on onboarding_bp)
+    from qzt.review.views import bp as review_bp
 
     app.register_blueprint(directory_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(onboarding_bp)
+    app.register_blueprint(review_bp)
     csrf.exempt(api_bp)  # read-only GET API

@@ -1,15 +1,17 @@
 """Site-wide request handling: security headers, template helpers, error pages, user loading."""
 
-from datetime import date
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from flask import Flask, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from qzt.data.catalog import CATEGORIES, CATEGORY_NAMES, DISTRICT_NAMES, DISTRICTS
+from qzt.data.catalog import CATEGORIES, CATEGORY_NAMES, DISTRICT_NAMES, DISTRICTS, ORG_TYPE_NAMES, ORG_TYPES
 from qzt.extensions import db, login_manager
 from qzt.models import User
 from qzt.rules import phone
+from qzt.rules.eligibility import DECLARATIONS
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -27,6 +29,18 @@ def is_fragment() -> bool:
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     return db.session.get(User, int(user_id))
+
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+def beijing(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC time in Beijing time (SQLite hands back naive datetimes: they are UTC)."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(BEIJING).strftime(fmt)
 
 
 def phone_for(number: str, institution) -> str:
@@ -56,11 +70,15 @@ def _error_page(status: int, title: str, message: str):
 def init_app(app: Flask) -> None:
     app.after_request(_security_headers)
     app.jinja_env.filters["mask_phone"] = phone.mask
+    app.jinja_env.filters["beijing"] = beijing
     app.jinja_env.globals.update(
         CATEGORIES=CATEGORIES,
         DISTRICTS=DISTRICTS,
         CATEGORY_NAMES=CATEGORY_NAMES,
         DISTRICT_NAMES=DISTRICT_NAMES,
+        ORG_TYPES=ORG_TYPES,
+        ORG_TYPE_NAMES=ORG_TYPE_NAMES,
+        DECLARATIONS=DECLARATIONS,
         is_fragment=is_fragment,
         phone_for=phone_for,
     )

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import g
 from flask_migrate import upgrade
-
 from pg import start_server  # tests/ is on sys.path (pytest's rootdir conftest)
 
 from qzt import create_app
@@ -77,6 +77,15 @@ def _truncate_all() -> None:
 @pytest.fixture
 def app(database_url, tmp_path):
     app = create_app(_test_config(database_url, tmp_path / "instance"))
+
+    # Tests hold an app context open to reach the database; Flask then reuses it, and its `g`, for
+    # every request. Flask-Login caches the user and Flask-WTF the CSRF token in g: start each request
+    # with an empty g, as a fresh app context would, so that each test client is its own user.
+    @app.before_request
+    def _fresh_g():
+        for name in list(g):
+            g.pop(name)
+
     with app.app_context():
         yield app
         db.session.remove()

@@ -3,10 +3,12 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
+from qzt import notifications
 from qzt.auth.forms import LoginForm
 from qzt.auth.services import authenticate
+from qzt.extensions import db
 
 bp = Blueprint("auth", __name__)
 
@@ -38,3 +40,20 @@ def logout():
     logout_user()
     flash("已退出登录", "success")
     return redirect(url_for("directory.home"))
+
+
+@bp.get("/notices")
+@login_required
+def notices():
+    """The user's notices (the same ones sent by SMS)."""
+    return render_template("auth/notices.html", notices=notifications.for_user(current_user))
+
+
+@bp.post("/notices/read")
+@login_required
+def mark_notices_read():
+    """[全部标为已读]."""
+    for notice in notifications.unread_for(current_user):
+        notifications.mark_read(notice, current_user)
+    db.session.commit()
+    return redirect(url_for("auth.notices"))

@@ -1,0 +1,331 @@
+"""The onboarding wizard and the e-pledge (Art. 5–10, Annex 1)."""
+
+import io
+from datetime import date, timedelta
+
+import pytest
+from conftest import PASSWORD
+from onboarding_helpers import (
+    BASIC,
+    DECLARATIONS,
+    EXE,
+    PDF,
+    PNG,
+    agents,
+    fill_everything,
+    page_token,
+    post_step,
+    qualification,
+    register,
+    services,
+    sign,
+    submit,
+)
+
+from qzt.extensions import db
+from qzt.models import Application, ApplicationState, PledgeSignature, Role, StoredFile, User
+
+
+@pytest.fixture
+def applicant(client):
+    assert register(client).status_code == 302
+    return client
+
+
+def application() -> Application:
+    db.session.expire_all()
+    return db.session.scalar(db.select(Application))
+
+
+# --- account ---
+
+
+def test_register_creates_an_institution_account_and_an_application(applicant):
+    user = db.session.scalar(db.select(User))
+    assert user.role == Role.INSTITUTION and user.phone == "13600000001"
+    assert application().applicant_id == user.id
+    assert applicant.get("/onboarding").headers["Location"].endswith("/onboarding/step/1")
+
+
+def test_register_requires_explicit_consent_and_matching_passwords(client):
+    t = page_token(client, "/register")
+    response = client.post("/register", data={"phone": "13600000001", "password": "abcdefgh1",
+                                              "confirm": "abcdefgh2", "csrf_token": t})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "两次输入的密码不一致" in html and "请阅读并勾选同意《隐私政策》" in html
+    assert 'value="13600000001"' in html
+    assert db.session.scalar(db.select(User)) is None
+
+
+def test_register_refuses_a_taken_phone(client, applicant):
+    applicant.post("/logout", data={"csrf_token": page_token(applicant, "/")})
+    response = register(client)
+    assert response.status_code == 422 and "已注册" in response.get_data(as_text=True)
+
+
+def test_consent_box_starts_unticked(client):
+    html = client.get("/register").get_data(as_text=True)
+    box = html.split('id="consent"')[0].rsplit("<input", 1)[1] + html.split('id="consent"')[1].split(">")[0]
+    assert "checked" not in box
+    assert "我已阅读并同意《隐私政策》" in html
+
+
+# --- drafts ---
+
+
+def test_every_step_saves_and_the_applicant_resumes_where_they_stopped(applicant):
+    post_step(applicant, 1, BASIC)
+    post_step(applicant, 3, {"s-count": "1", "s-0-category": "metrology", "s-0-title": "长度校准"}, action="save")
+    applicant.post("/logout", data={"csrf_token": page_token(applicant, "/")})
+    applicant.post("/login", data={"phone": "13600000001", "password": PASSWORD,
+                                   "csrf_token": page_token(applicant, "/login")})
+    assert applicant.get("/onboarding").headers["Location"].endswith("/onboarding/step/3")
+    html = applicant.get("/onboarding/step/3").get_data(as_text=True)
+    assert 'value="长度校准"' in html
+    assert application().data["basic"]["name"] == BASIC["name"]
+
+
+def test_art5_invalid_uscc_is_refused_and_nothing_typed_is_lost(applicant):
+    bad = BASIC["uscc"][:-1] + ("0" if BASIC["uscc"][-1] != "0" else "1")
+    response = post_step(applicant, 1, {**BASIC, "uscc": bad})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "统一社会信用代码无效" in html
+    assert f'value="{bad}"' in html and BASIC["introduction"] in html
+    assert application().data["basic"]["uscc"] == bad  # saved as typed
+
+
+def test_inline_uscc_check_returns_the_message_fragment(applicant):
+    t = page_token(applicant, "/onboarding/step/1")
+    response = applicant.post("/onboarding/check/uscc", data={"uscc": "123"}, headers={"HX-Request": "true",
+                                                                                   "X-CSRFToken": t})
+    html = response.get_data(as_text=True)
+    assert "<html" not in html and 'id="uscc-msg"' in html and "应为18位" in html
+    ok = applicant.post("/onboarding/check/uscc", data={"uscc": BASIC["uscc"]}, headers={"X-CSRFToken": t})
+    assert "格式正确" in ok.get_data(as_text=True)
+
+
+def test_art5_expired_certificate_is_refused(applicant):
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    response = post_step(applicant, 2, {"licence": (io.BytesIO(PDF), "licence.pdf"), **qualification(yesterday)})
+    assert response.status_code == 422
+    assert "过期" in response.get_data(as_text=True)
+
+
+def test_art10_licence_is_required(applicant):
+    response = post_step(applicant, 2, {})
+    assert response.status_code == 422 and "请上传营业执照或法人证书" in response.get_data(as_text=True)
+
+
+def test_add_qualification_button_works_without_javascript(applicant):
+    response = post_step(applicant, 2, {"q-count": "0"}, action="add-q")
+    html = response.get_data(as_text=True)
+    assert 'name="q-0-name"' in html and 'name="q-0-file"' in html
+
+
+@pytest.mark.parametrize("featured", [1, 4])
+def test_art7_two_to_three_featured_items(applicant, featured):
+    response = post_step(applicant, 3, services(featured=featured, extra=0))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "第七条" in html and f"当前{featured}项" in html
+
+
+@pytest.mark.parametrize("featured", [2, 3])
+def test_art7_two_or_three_featured_items_pass(applicant, featured):
+    assert post_step(applicant, 3, services(featured=featured, extra=2)).status_code == 302
+
+
+def test_art6_one_or_two_agents(applicant):
+    assert post_step(applicant, 4, agents(0)).status_code == 422
+    assert "第六条" in post_step(applicant, 4, agents(0)).get_data(as_text=True)
+    assert post_step(applicant, 4, agents(1)).status_code == 302
+    assert post_step(applicant, 4, agents(2)).status_code == 302
+    response = post_step(applicant, 4, agents(3))  # the form offers two; a forged third is dropped
+    assert len(application().data["agents"]) == 2 and response.status_code == 302
+
+
+def test_art6_three_agents_are_refused_by_the_rule():
+    from qzt.rules.eligibility import agent_problems
+
+    assert agent_problems([{}, {}, {}]) and agent_problems([])
+
+
+def test_art8_case_evidence_step_only_when_it_applies(applicant):
+    post_step(applicant, 3, services(category="inspection"))
+    assert "证明材料" not in applicant.get("/onboarding/step/3").get_data(as_text=True)
+    post_step(applicant, 3, services(category="intellectual-property"))
+    html = applicant.get("/onboarding/step/5").get_data(as_text=True)
+    assert "客户名录" in html and "案例图片" in html and "实验室认可" not in html
+    response = post_step(applicant, 5, {"client_list": ""})
+    assert response.status_code == 422 and "第八条" in response.get_data(as_text=True)
+    ok = post_step(applicant, 5, {"client_list": "佛山某公司 商标注册 2025-06",
+                                  "case_images": (io.BytesIO(PNG), "case.png")})
+    assert ok.status_code == 302
+
+
+def test_art9_equipment_sharing_needs_a_valid_lab_accreditation(applicant):
+    post_step(applicant, 3, services(category="equipment-sharing"))
+    expired = (date.today() - timedelta(days=3)).isoformat()
+    response = post_step(applicant, 5, {"lab_cert_number": "CNAS L1234", "lab_cert_valid_until": expired,
+                                        "lab_cert_file": (io.BytesIO(PDF), "cnas.pdf"), "equipment_list": "示波器"})
+    assert response.status_code == 422 and "过期" in response.get_data(as_text=True)
+    ok = post_step(applicant, 5, {"lab_cert_number": "CNAS L1234",
+                                  "lab_cert_valid_until": (date.today() + timedelta(days=90)).isoformat(),
+                                  "equipment_list": "示波器 DSO-X 4000"})
+    assert ok.status_code == 302  # the file uploaded before is kept
+
+
+def test_art5_each_declaration_is_required(applicant):
+    response = post_step(applicant, 6, {k: v for k, v in DECLARATIONS.items() if k != "not_abnormal"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "经营异常名录" in html
+
+
+# --- uploads ---
+
+
+def test_upload_recognised_by_content_not_name(applicant):
+    response = post_step(applicant, 2, {"licence": (io.BytesIO(EXE), "licence.pdf")})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "不是有效的PDF、JPG或PNG文件" in html
+    assert db.session.scalar(db.select(StoredFile)) is None
+
+
+def test_upload_over_10mb_is_refused_with_a_clear_message(applicant):
+    big = PDF + b"0" * (11 * 1024 * 1024)
+    response = post_step(applicant, 2, {"licence": (io.BytesIO(big), "big.pdf"), **qualification()})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "超过10MB" in html
+    # The qualification typed and uploaded in the same request is kept.
+    assert application().data["qualifications"][0]["name"] == "检验检测机构资质认定证书"
+    assert application().data["qualifications"][0]["file_id"]
+
+
+def test_files_are_served_to_the_owner_as_attachments_and_404_to_others(client, applicant, make_user):
+    post_step(applicant, 2, {"licence": (io.BytesIO(PDF), "营业执照.pdf")}, action="save")
+    file_id = application().data["licence_file_id"]
+    response = applicant.get(f"/files/{file_id}")
+    assert response.status_code == 200 and response.data == PDF
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    stored = db.session.get(StoredFile, file_id)
+    assert "static" not in stored.key and stored.key != "营业执照.pdf"
+    applicant.post("/logout", data={"csrf_token": page_token(applicant, "/")})
+    assert client.get(f"/files/{file_id}").status_code in (302, 401)  # anonymous: log in first
+    register(client, phone="13600000002")  # applicant B
+    assert client.get(f"/files/{file_id}").status_code == 404
+
+
+def test_applicant_b_cannot_reach_a_draft(client, applicant):
+    post_step(applicant, 1, BASIC, action="save")
+    applicant.post("/logout", data={"csrf_token": page_token(applicant, "/")})
+    register(client, phone="13600000002")
+    html = client.get("/onboarding/step/1").get_data(as_text=True)
+    assert BASIC["name"] not in html  # B sees its own, empty draft
+
+
+def test_post_without_csrf_token_is_refused(applicant):
+    response = applicant.post("/onboarding/step/1", data={**BASIC, "action": "save"})
+    assert response.status_code == 400
+    assert application().data["basic"]["name"] == ""
+
+
+def test_staff_have_no_wizard(client, make_user):
+    make_user(Role.OPERATOR, phone="13900009999")
+    client.post("/login", data={"phone": "13900009999", "password": PASSWORD,
+                                "csrf_token": page_token(client, "/login")})
+    assert client.get("/onboarding").status_code == 403
+
+
+# --- pledge and submission ---
+
+
+def test_annex1_pledge_step_shows_the_eight_articles(applicant):
+    html = applicant.get("/onboarding/step/7").get_data(as_text=True)
+    assert html.count("承诺") >= 8 and "不伪造检验检测数据" in html and "签署人姓名" in html
+
+
+def test_annex1_wrong_password_at_signing_is_refused(applicant):
+    post_step(applicant, 1, BASIC)
+    response = sign(applicant, password="not-my-password")
+    assert response.status_code == 422 and "登录密码不正确" in response.get_data(as_text=True)
+    assert db.session.scalar(db.select(PledgeSignature)) is None
+
+
+def test_annex1_signature_records_the_evidence(applicant):
+    post_step(applicant, 1, BASIC)
+    import base64
+
+    drawn = "data:image/png;base64," + base64.b64encode(PNG).decode()
+    assert sign(applicant, signature=drawn).status_code == 302
+    signature = db.session.scalar(db.select(PledgeSignature))
+    from qzt import pledges
+    from qzt.onboarding.signing import snapshot_sha256
+
+    assert signature.uscc == BASIC["uscc"] and signature.signer_name == "张三"
+    assert signature.pledge_version == pledges.current().version
+    assert signature.text_sha256 == pledges.current().sha256
+    assert signature.snapshot_sha256 == snapshot_sha256(application().data)
+    assert signature.ip and signature.signature_file.mime == "image/png"
+
+
+def test_annex1_signatures_are_append_only(applicant):
+    from qzt.models import AppendOnlyError
+
+    post_step(applicant, 1, BASIC)
+    sign(applicant)
+    signature = db.session.scalar(db.select(PledgeSignature))
+    signature.signer_name = "李四"
+    with pytest.raises(AppendOnlyError):
+        db.session.flush()
+    db.session.rollback()
+
+
+def test_annex1_append_only_in_the_database_too(applicant):
+    import sqlalchemy as sa
+
+    post_step(applicant, 1, BASIC)
+    sign(applicant)
+    with pytest.raises(sa.exc.DatabaseError):
+        db.session.execute(sa.text("UPDATE pledge_signatures SET signer_name = 'x'"))
+    db.session.rollback()
+
+
+def test_art10_submit_is_refused_with_the_list_of_what_is_missing(applicant):
+    post_step(applicant, 1, BASIC)
+    response = submit(applicant)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    for missing in ("请上传营业执照或法人证书", "第七条", "第六条", "请在第7步签署承诺书"):
+        assert missing in html
+    assert application().state == ApplicationState.DRAFT
+
+
+def test_art10_complete_signed_application_is_submitted(applicant):
+    fill_everything(applicant)
+    response = submit(applicant)
+    assert response.status_code == 302
+    app_ = application()
+    assert app_.state == ApplicationState.SUBMITTED and len(app_.revisions) == 1
+    html = applicant.get("/onboarding").get_data(as_text=True)
+    assert "待初审" in html and "下载承诺书PDF" in html and "/verify/" in html
+
+
+def test_annex1_editing_after_signing_requires_signing_again(applicant):
+    fill_everything(applicant)
+    post_step(applicant, 1, {**BASIC, "address": "新地址2号"})
+    response = submit(applicant)
+    assert response.status_code == 422 and "重新签署" in response.get_data(as_text=True)
+    sign(applicant)
+    assert submit(applicant).status_code == 302
+
+
+def test_submitted_application_is_no_longer_editable(applicant):
+    fill_everything(applicant)
+    submit(applicant)
+    assert applicant.get("/onboarding/step/1").headers["Location"].endswith("/onboarding")
+    response = post_step(applicant, 1, {**BASIC, "name": "改名"}, action="save")
+    assert response.status_code == 302
+    assert application().data["basic"]["name"] == BASIC["name"]

@@ -1,0 +1,290 @@
+"""Screening and deciding applications (Art. 3, 10–12): the staff queue, transitions, conflicts, notices."""
+
+from datetime import date
+
+import pytest
+from conftest import PASSWORD
+from onboarding_helpers import BASIC, fill_everything, page_token, post_step, register, sign, submit
+
+from qzt.extensions import db
+from qzt.models import (
+    Application,
+    ApplicationState,
+    AuditRecord,
+    Institution,
+    ListingState,
+    Notification,
+    Role,
+)
+from qzt.rules import admission
+from qzt.search import Filters, search
+
+
+def login(client, phone):
+    client.post("/login", data={"phone": phone, "password": PASSWORD, "csrf_token": page_token(client, "/login")})
+    return client
+
+
+@pytest.fixture
+def applicant(app):
+    client = app.test_client()
+    register(client)
+    fill_everything(client)
+    assert submit(client).status_code == 302
+    return client
+
+
+@pytest.fixture
+def operator(app, make_user):
+    make_user(Role.OPERATOR, phone="13911110001", name="运维小王")
+    return login(app.test_client(), "13911110001")
+
+
+@pytest.fixture
+def operator2(app, make_user):
+    make_user(Role.OPERATOR, phone="13911110003", name="运维小李")
+    return login(app.test_client(), "13911110003")
+
+
+@pytest.fixture
+def authority(app, make_user):
+    make_user(Role.AUTHORITY, phone="13911110002", name="质量发展科老陈")
+    return login(app.test_client(), "13911110002")
+
+
+def current() -> Application:
+    db.session.expire_all()
+    return db.session.scalar(db.select(Application))
+
+
+def act(client, action, version=None, **fields):
+    a = current()
+    data = {"csrf_token": page_token(client, f"/staff/applications/{a.id}"),
+            "version": str(version if version is not None else a.version), **fields}
+    return client.post(f"/staff/applications/{a.id}/actions/{action}", data=data)
+
+
+# --- the state machine, as a table ---
+
+
+@pytest.mark.parametrize("state, action, role, expected", [
+    ("submitted", "request_info", "operator", "info_requested"),
+    ("submitted", "schedule_visit", "operator", "site_visit"),
+    ("site_visit", "record_visit", "operator", "submitted"),
+    ("submitted", "recommend_approval", "operator", "awaiting_decision"),
+    ("site_visit", "recommend_rejection", "operator", "awaiting_decision"),
+    ("awaiting_decision", "approve", "authority", "approved"),
+    ("awaiting_decision", "reject", "authority", "rejected"),
+    ("info_requested", "reject", "authority", "rejected"),  # Art. 11: no cooperation
+    ("info_requested", "submit", "institution", "submitted"),
+    ("submitted", "withdraw", "institution", "withdrawn"),
+])
+def test_art11_legal_transitions(state, action, role, expected):
+    assert admission.target(state, action, role) == expected
+
+
+@pytest.mark.parametrize("state, action, role", [
+    ("submitted", "approve", "authority"),  # not before the operator's recommendation
+    ("awaiting_decision", "approve", "operator"),  # only the authority decides
+    ("submitted", "recommend_approval", "authority"),
+    ("approved", "reject", "authority"),
+    ("rejected", "submit", "institution"),
+    ("approved", "withdraw", "institution"),
+    ("withdrawn", "request_info", "operator"),
+    ("draft", "request_info", "operator"),
+    ("submitted", "approve", "institution"),
+])
+def test_art11_illegal_transitions_are_refused(state, action, role):
+    with pytest.raises(admission.TransitionRefused):
+        admission.target(state, action, role)
+
+
+def test_every_state_has_a_way_out_or_is_final():
+    finals = {"approved", "rejected", "withdrawn"}
+    for state in ApplicationState:
+        ways = [t for t in admission.TRANSITIONS if state.value in t.sources]
+        assert bool(ways) != (state.value in finals), state
+
+
+# --- the whole path ---
+
+
+def test_art10_screening_decision_listing(applicant, operator, authority):
+    assert current().state == ApplicationState.SUBMITTED
+    assert BASIC["name"] in operator.get("/staff/applications").get_data(as_text=True)
+    assert act(operator, "recommend_approval", message="资质齐全，信用良好（信用中国已核查）").status_code == 302
+    assert current().state == ApplicationState.AWAITING_DECISION
+    assert act(authority, "approve", message="同意入驻").status_code == 302
+    application = current()
+    institution = db.session.get(Institution, application.institution_id)
+    assert application.state == ApplicationState.APPROVED
+    assert institution.listing_state == ListingState.LISTED and institution.opened_on == date.today()
+    assert institution.owner_id == application.applicant_id
+    assert [i.name for i in search(Filters(q="家电检测")).items] == [BASIC["name"]]
+    notice = db.session.scalar(db.select(Notification).where(Notification.kind == "approved"))
+    assert notice.user_id == application.applicant_id and "第十三条" in notice.body
+    assert "入驻申请已通过" in applicant.get("/notices").get_data(as_text=True)
+
+
+def test_art11_more_information_loop_with_revision_diff(applicant, operator):
+    response = act(operator, "request_info", message="请补充CNAS证书附表", deadline_days="5")
+    assert response.status_code == 302
+    application = current()
+    assert application.state == ApplicationState.INFO_REQUESTED and application.info_deadline > date.today()
+    html = applicant.get("/onboarding", follow_redirects=True).get_data(as_text=True)
+    assert "请补充CNAS证书附表" in html
+    post_step(applicant, 1, {**BASIC, "address": "大良街道新城区8号"})
+    sign(applicant)
+    assert submit(applicant).status_code == 302
+    application = current()
+    assert application.state == ApplicationState.SUBMITTED and len(application.revisions) == 2
+    page = operator.get(f"/staff/applications/{application.id}").get_data(as_text=True)
+    assert "与上次提交相比的修改" in page and "basic.address" in page and "大良街道新城区8号" in page
+
+
+def test_art11_reasons_are_required_and_nothing_typed_is_lost(applicant, operator):
+    response = act(operator, "request_info", message="", deadline_days="5")
+    assert response.status_code == 422 and "请填写需要补充的材料" in response.get_data(as_text=True)
+    response = act(operator, "request_info", message="请补充附表", deadline_days="99")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "1至30个工作日" in html and "请补充附表" in html
+    assert current().state == ApplicationState.SUBMITTED
+
+
+def test_operator_cannot_approve(applicant, operator):
+    act(operator, "recommend_approval", message="同意")
+    response = act(operator, "approve", message="越权")
+    assert response.status_code == 422 and current().state == ApplicationState.AWAITING_DECISION
+
+
+def test_rejection_tells_the_applicant_why(applicant, operator, authority):
+    act(operator, "recommend_rejection", message="资质证书与服务项目不符")
+    act(authority, "reject", message="资质证书与服务项目不符")
+    assert current().state == ApplicationState.REJECTED
+    notice = db.session.scalar(db.select(Notification).where(Notification.kind == "rejected"))
+    assert "资质证书与服务项目不符" in notice.body
+    assert "资质证书与服务项目不符" in applicant.get("/onboarding").get_data(as_text=True)
+
+
+def test_site_visit_then_result(applicant, operator):
+    assert act(operator, "schedule_visit", visit_on=date.today().isoformat(), message="上午十点").status_code == 302
+    assert current().state == ApplicationState.SITE_VISIT
+    assert act(operator, "record_visit", message="实验室运行良好").status_code == 302
+    assert current().state == ApplicationState.SUBMITTED and current().site_visit_result == "实验室运行良好"
+
+
+# --- concurrency ---
+
+
+def test_two_reviewers_claiming_the_same_application_conflict(applicant, operator, operator2):
+    a = current()
+    version = a.version
+    token1 = page_token(operator, f"/staff/applications/{a.id}")
+    token2 = page_token(operator2, f"/staff/applications/{a.id}")
+    first = operator.post(f"/staff/applications/{a.id}/claim", data={"csrf_token": token1, "version": version})
+    second = operator2.post(f"/staff/applications/{a.id}/claim", data={"csrf_token": token2, "version": version})
+    assert first.status_code == 302
+    assert second.status_code == 409 and "其他工作人员" in second.get_data(as_text=True)
+    assert current().assignee.name == "运维小王"
+
+
+def test_stale_page_cannot_overwrite_a_decision(applicant, operator, operator2):
+    stale = current().version
+    assert act(operator, "recommend_approval", message="同意").status_code == 302
+    response = act(operator2, "request_info", version=stale, message="请补充营业执照副本", deadline_days="3")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409 and "请补充营业执照副本" in html  # what was typed stays on the page
+    assert current().state == ApplicationState.AWAITING_DECISION
+
+
+# --- audit ---
+
+
+def test_every_staff_action_is_audited(applicant, operator, authority):
+    act(operator, "recommend_approval", message="同意")
+    act(authority, "approve", message="批准")
+    records = db.session.scalars(db.select(AuditRecord).where(AuditRecord.object_type == "applications")
+                                 .order_by(AuditRecord.id)).all()
+    assert [r.action for r in records][-2:] == ["recommend_approval", "approve"]
+    last = records[-1]
+    assert last.before["state"] == "awaiting_decision" and last.after["state"] == "approved"
+    assert last.actor.name == "质量发展科老陈" and last.ip and last.at
+
+
+def test_audit_records_cannot_be_changed(applicant, operator):
+    import sqlalchemy as sa
+
+    from qzt.models import AppendOnlyError
+
+    act(operator, "recommend_approval", message="同意")
+    record = db.session.scalar(db.select(AuditRecord))
+    record.note = "改写"
+    with pytest.raises(AppendOnlyError):
+        db.session.flush()
+    db.session.rollback()
+    with pytest.raises(sa.exc.DatabaseError):
+        db.session.execute(sa.text("DELETE FROM audit_records"))
+    db.session.rollback()
+
+
+# --- queue ---
+
+
+def test_queue_counts_filters_and_search(applicant, operator):
+    html = operator.get("/staff/applications?state=submitted").get_data(as_text=True)
+    assert BASIC["name"] in html and "个工作日" in html
+    assert BASIC["name"] not in operator.get("/staff/applications?state=submitted&category=metrology").get_data(
+        as_text=True)
+    assert BASIC["name"] in operator.get("/staff/applications?state=submitted&category=inspection&district=shunde"
+                                         ).get_data(as_text=True)
+    assert BASIC["name"] in operator.get(f"/staff/applications?state=submitted&q={BASIC['uscc'][-6:]}").get_data(
+        as_text=True)
+    assert BASIC["name"] not in operator.get("/staff/applications?state=submitted&mine=1").get_data(as_text=True)
+    fragment = operator.get("/staff/applications?state=submitted", headers={"HX-Request": "true"})
+    assert "<html" not in fragment.get_data(as_text=True)
+
+
+def test_art11_overdue_applicant_is_flagged(applicant, operator, authority):
+    act(operator, "request_info", message="请补充", deadline_days="1")
+    application = current()
+    application.info_deadline = date(2020, 1, 2)  # long past
+    db.session.commit()
+    assert "补充逾期" in operator.get("/staff/applications?state=info_requested").get_data(as_text=True)
+    assert act(authority, "reject", message="逾期未补充材料，不予通过（第十一条）").status_code == 302
+
+
+# --- withdrawal (Art. 12) ---
+
+
+def test_art12_applicant_withdraws(applicant):
+    response = applicant.post("/onboarding/withdraw", data={"csrf_token": page_token(applicant, "/onboarding")})
+    assert response.status_code == 302 and current().state == ApplicationState.WITHDRAWN
+
+
+def test_art12_listed_institution_leaves_after_settlement(applicant, operator, authority):
+    import io
+
+    from onboarding_helpers import PDF
+
+    act(operator, "recommend_approval", message="同意")
+    act(authority, "approve", message="批准")
+    t = page_token(applicant, "/onboarding")
+    response = applicant.post("/onboarding/withdrawal", data={"csrf_token": t, "reason": "业务调整",
+                                                              "letter": (io.BytesIO(PDF), "退出申请.pdf")},
+                              content_type="multipart/form-data")
+    assert response.status_code == 302
+    from qzt.models import WithdrawalRequest
+
+    withdrawal = db.session.scalar(db.select(WithdrawalRequest))
+    early = authority.post(f"/staff/withdrawals/{withdrawal.id}/complete",
+                           data={"csrf_token": page_token(authority, "/staff/withdrawals")}, follow_redirects=True)
+    assert "不能执行" in early.get_data(as_text=True)
+    operator.post(f"/staff/withdrawals/{withdrawal.id}/settle",
+                  data={"csrf_token": page_token(operator, "/staff/withdrawals"), "note": "咨询均已答复"})
+    authority.post(f"/staff/withdrawals/{withdrawal.id}/complete",
+                   data={"csrf_token": page_token(authority, "/staff/withdrawals")})
+    db.session.expire_all()
+    institution = db.session.get(Institution, current().institution_id)
+    assert institution.listing_state == ListingState.WITHDRAWN
+    assert search(Filters(q="家电检测")).total == 0
+    assert institution.services  # its records stay
