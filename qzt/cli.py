@@ -155,3 +155,30 @@ def accounts_command() -> None:
             owned = db.session.scalar(sa.select(Institution.name).where(Institution.owner_id == user.id))
             note += f"，管理 {owned}" if owned else ""
         click.echo(f"  {user.phone}  {password}  {user.role.label}{note}")
+
+
+@qzt.command("tick")
+@click.option("--batch", default=50, show_default=True, type=click.IntRange(1, 10_000), help="最多发送条数")
+@_database_errors
+def tick_command(batch: int) -> None:
+    """发送到期的短信通知（失败的稍后重试），并列出发送中断、需要人工核实的通知。供定时任务每分钟运行。"""
+    # Imported here so that this command stays one self-contained block of the file.
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+
+    from qzt import notifications, sms
+    from qzt.rules.phone import mask
+
+    try:
+        backend = sms.backend_from_config(current_app.config)
+    except sms.SmsConfigError as e:
+        _fail(f"短信设置有误：{e}")
+    result = notifications.tick(backend, batch=batch)
+    click.echo(f"短信通知：发送{result.sent}条，失败待重试{result.retried}条，多次失败已放弃{result.failed}条。")
+    if result.stuck:
+        minutes = int(notifications.STUCK_AFTER.total_seconds() // 60)
+        click.echo(f"{len(result.stuck)}条通知发送中断超过{minutes}分钟，未自动重发（可能已送达），请到短信服务商处核实：")
+        for n in notifications.stuck():
+            started = notifications.as_utc(n.claimed_at).astimezone(ZoneInfo("Asia/Shanghai"))
+            click.echo(f"  #{n.id}  {mask(n.phone)}  {n.kind}  {n.title}  开始发送于{started:%Y-%m-%d %H:%M}")

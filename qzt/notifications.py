@@ -1,0 +1,208 @@
+"""Notices: written to the outbox with the change that causes them, sent by `flask qzt tick`.
+
+`notify` only adds a row to the current transaction, so a notice exists exactly when its cause was
+committed. `tick` claims each due row (pending -> sending, committed) before it sends, so two ticks running
+at once never send the same row; a failed send goes back to pending with a growing delay, until the last
+attempt. A row left in 'sending' by a tick that died may or may not have reached the provider: it is never
+resent automatically but reported, for staff to check and resolve.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from qzt.extensions import db
+from qzt.models import DeliveryState, Notification, User
+from qzt.models.base import utcnow
+
+# Delay before the 2nd, 3rd, … attempt; after the last of these fails too, the notice is given up.
+BACKOFF = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=6),
+)
+MAX_ATTEMPTS = len(BACKOFF) + 1
+# A send takes seconds; a row claimed this long ago belongs to a tick that crashed.
+STUCK_AFTER = timedelta(minutes=10)
+ERROR_LENGTH = 1000
+
+
+@dataclass(frozen=True)
+class TickResult:
+    sent: int = 0
+    retried: int = 0  # failed this time, back to pending for a later attempt
+    failed: int = 0  # failed the last attempt: given up
+    stuck: tuple[int, ...] = ()  # ids claimed more than STUCK_AFTER ago and never finished
+
+
+def notify(
+    user: User,
+    kind: str,
+    title: str,
+    body: str,
+    sms_params: dict | None = None,
+    dedupe_key: str | None = None,
+) -> Notification | None:
+    """Add a notice for user to the current transaction; None if its dedupe_key was used already."""
+    if dedupe_key is not None:
+        taken = db.session.scalar(sa.select(Notification.id).where(Notification.dedupe_key == dedupe_key))
+        if taken is not None:
+            return None
+    notification = Notification(
+        user=user,
+        kind=kind,
+        title=title,
+        body=body,
+        phone=user.phone,
+        sms_params=dict(sms_params or {}),
+        dedupe_key=dedupe_key,
+        state=DeliveryState.PENDING,
+        attempts=0,
+        next_attempt_at=utcnow(),
+        last_error="",
+    )
+    db.session.add(notification)
+    # A concurrent transaction that slipped past the check above fails here on the unique constraint.
+    db.session.flush()
+    return notification
+
+
+def tick(backend, now: datetime | None = None, batch: int = 50) -> TickResult:
+    """Send up to `batch` due notices through backend; commits each claim and each outcome."""
+    now = now or utcnow()
+    ids = _due_ids(now, batch)
+    db.session.commit()
+    sent = retried = failed = 0
+    for notification_id in ids:
+        notification = _claim(notification_id, now)
+        if notification is None:
+            continue  # another tick got there first
+        try:
+            backend.send(
+                phone=notification.phone,
+                kind=notification.kind,
+                title=notification.title,
+                body=notification.body,
+                params=notification.sms_params or {},
+                out_id=str(notification.id),
+            )
+        except Exception as e:  # SmsError, or a backend bug: either way this attempt did not go out
+            current_app.logger.warning(
+                "notice #%s not sent (attempt %s): %s", notification.id, notification.attempts + 1, e
+            )
+            if _record_failure(notification, now, f"{type(e).__name__}: {e}"):
+                retried += 1
+            else:
+                failed += 1
+        else:
+            notification.state = DeliveryState.SENT
+            notification.sent_at = now
+            notification.last_error = ""
+            sent += 1
+        db.session.commit()
+    return TickResult(sent, retried, failed, tuple(n.id for n in stuck(now)))
+
+
+def _due_ids(now: datetime, batch: int) -> list[int]:
+    return list(
+        db.session.scalars(
+            sa.select(Notification.id)
+            .where(Notification.state == DeliveryState.PENDING, Notification.next_attempt_at <= now)
+            .order_by(Notification.next_attempt_at, Notification.id)
+            .limit(batch)
+        )
+    )
+
+
+def _claim(notification_id: int, now: datetime) -> Notification | None:
+    """pending -> sending for this tick alone, committed before anything is sent."""
+    claimed = db.session.execute(
+        sa.update(Notification)
+        .where(Notification.id == notification_id, Notification.state == DeliveryState.PENDING)
+        .values(state=DeliveryState.SENDING, claimed_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()  # also expires what the session held, so the row is read afresh below
+    if claimed != 1:
+        return None
+    return db.session.get(Notification, notification_id)
+
+
+def _record_failure(notification: Notification, now: datetime, error: str) -> bool:
+    """Back to pending after a delay, or failed after the last attempt; True if it will be retried."""
+    notification.attempts += 1
+    notification.last_error = error[:ERROR_LENGTH]
+    if notification.attempts >= MAX_ATTEMPTS:
+        notification.state = DeliveryState.FAILED
+        return False
+    notification.state = DeliveryState.PENDING
+    notification.next_attempt_at = now + BACKOFF[notification.attempts - 1]
+    return True
+
+
+def stuck(now: datetime | None = None) -> list[Notification]:
+    """Notices a tick claimed more than STUCK_AFTER ago and never finished, oldest first: for staff."""
+    cutoff = (now or utcnow()) - STUCK_AFTER
+    return list(
+        db.session.scalars(
+            sa.select(Notification)
+            .where(Notification.state == DeliveryState.SENDING, Notification.claimed_at < cutoff)
+            .order_by(Notification.claimed_at, Notification.id)
+        )
+    )
+
+
+def resolve_stuck(notification: Notification, *, resend: bool, now: datetime | None = None) -> None:
+    """Staff checked the provider's records: mark a stuck notice sent, or queue it to be sent again."""
+    if notification.state != DeliveryState.SENDING:
+        raise ValueError(f"notice #{notification.id} is {notification.state}, not sending")
+    now = now or utcnow()
+    if resend:
+        notification.state = DeliveryState.PENDING
+        notification.next_attempt_at = now
+    else:
+        notification.state = DeliveryState.SENT
+        notification.sent_at = now
+    db.session.flush()
+
+
+def for_user(user: User) -> list[Notification]:
+    """All of a user's notices, newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Notification)
+            .where(Notification.user_id == user.id)
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+        )
+    )
+
+
+def unread_for(user: User) -> list[Notification]:
+    """A user's notices not yet read on the site, newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Notification)
+            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+        )
+    )
+
+
+def mark_read(notification: Notification, user: User) -> None:
+    """The user read the notice on the site; only its own recipient can mark it."""
+    if notification.user_id != user.id:
+        raise PermissionError("not this user's notice")
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+        db.session.flush()
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands timestamps back without their zone; they were stored in UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
