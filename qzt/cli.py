@@ -163,12 +163,20 @@ def accounts_command() -> None:
 def tick_command(batch: int) -> None:
     """发送到期的短信通知（失败的稍后重试），并列出发送中断、需要人工核实的通知。供定时任务每分钟运行。"""
     # Imported here so that this command stays one self-contained block of the file.
+    from datetime import date
     from zoneinfo import ZoneInfo
 
     from flask import current_app
 
     from qzt import notifications, sms
+    from qzt.extensions import db
+    from qzt.review.services import remind_deadlines
     from qzt.rules.phone import mask
+
+    reminded = remind_deadlines(date.today())
+    db.session.commit()
+    if reminded:
+        click.echo(f"补充材料截止提醒：新增{reminded}条。")
 
     try:
         backend = sms.backend_from_config(current_app.config)

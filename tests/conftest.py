@@ -65,6 +65,8 @@ def _test_config(url: str, instance: Path) -> dict:
         "SQLALCHEMY_DATABASE_URI": url,
         "INSTANCE_PATH": str(instance),
         "SECRET_KEY": "test-secret",
+        # scrypt costs 0.25 s a hash here; test users need no protection against brute force.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     }
 
 

@@ -288,3 +288,14 @@ def test_art12_listed_institution_leaves_after_settlement(applicant, operator, a
     assert institution.listing_state == ListingState.WITHDRAWN
     assert search(Filters(q="家电检测")).total == 0
     assert institution.services  # its records stay
+
+
+def test_art11_deadline_near_reminder_is_queued_once(applicant, operator, runner):
+    act(operator, "request_info", message="请补充", deadline_days="1")
+    first = runner.invoke(args=["qzt", "tick"])
+    assert "截止提醒：新增1条" in first.output
+    second = runner.invoke(args=["qzt", "tick"])
+    assert "截止提醒" not in second.output
+    kinds = [n.kind for n in db.session.scalars(db.select(Notification).order_by(Notification.id))]
+    assert kinds == ["info_requested", "deadline_near"]
+    assert all(n.state.value == "sent" for n in db.session.scalars(db.select(Notification)))
