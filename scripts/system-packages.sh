@@ -10,16 +10,21 @@ test_packages=(postgresql chromium poppler-utils)
 wanted=("${run_packages[@]}")
 [ "${1:-run}" = test ] && wanted+=("${test_packages[@]}")
 
+# Tools that may come from elsewhere (pyenv, NodeSource): present on PATH counts as installed.
+provided_by_path() {
+  case "$1" in
+    python3-venv) python3 -c 'import ensurepip' 2>/dev/null ;;
+    nodejs) command -v node >/dev/null ;;
+    npm) command -v npm >/dev/null ;;
+    *) return 1 ;;
+  esac
+}
+
 missing=()
 for pkg in "${wanted[@]}"; do
   status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
-  [ "$status" = installed ] || missing+=("$pkg")
+  [ "$status" = installed ] || provided_by_path "$pkg" || missing+=("$pkg")
 done
-# A Python from elsewhere (pyenv, a source build) brings its own venv; Debian's package is then moot.
-if [[ " ${missing[*]} " == *" python3-venv "* ]] && python3 -c 'import ensurepip' 2>/dev/null; then
-  missing=("${missing[@]/python3-venv}")
-fi
-missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then

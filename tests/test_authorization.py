@@ -10,7 +10,7 @@ from onboarding_helpers import BASIC, PDF
 
 from qzt import files
 from qzt.extensions import db
-from qzt.models import Application, ApplicationState, ListingState, Role, User, WithdrawalRequest
+from qzt.models import Application, ApplicationState, ListingState, Notification, Role, User, WithdrawalRequest
 from qzt.onboarding import draft, signing
 
 ROLES = ("anon", "enterprise", "inst_b", "operator", "authority", "admin", "inst_a")  # inst_a last: it mutates
@@ -72,6 +72,9 @@ MATRIX = {
     ("POST", "review.act"): {**STAFF_ONLY, "operator": 409, "authority": 409, "admin": 409},
     ("POST", "review.withdrawal_step"): {**STAFF_ONLY, "operator": "/staff/withdrawals",
                                          "authority": "/staff/withdrawals", "admin": "/staff/withdrawals"},
+    ("GET", "review.notification_problems"): STAFF_ONLY,
+    ("POST", "review.resolve_notification"): {**STAFF_ONLY, "operator": "/staff/notifications",
+                                              "authority": "/staff/notifications", "admin": "/staff/notifications"},
     # Staff accounts: the admin only.
     ("GET", "review.users"): {**STAFF_ONLY, "operator": 403, "authority": 403},
     ("POST", "review.users"): {**STAFF_ONLY, "operator": 403, "authority": 403, "admin": 422},
@@ -103,6 +106,8 @@ def world(app, make_institution):
     db.session.flush()
     signature = signing.sign(application, users["inst_a"], typed_name="张三", password=PASSWORD, agreed=True,
                              signature_image=None, ip="127.0.0.1", user_agent="pytest")
+    notice = Notification(user_id=users["inst_a"].id, kind="approved", title="t", body="b", phone="13700000002")
+    db.session.add(notice)
     listed = make_institution("佛山市授权测试检测所", state=ListingState.LISTED)
     withdrawal = WithdrawalRequest(institution_id=listed.id, letter_file_id=licence.id)
     db.session.add(withdrawal)
@@ -110,7 +115,7 @@ def world(app, make_institution):
     values = {"institution_id": listed.id, "file_id": licence.id, "code": signature.code,
               "application_id": application.id, "number": 1, "field": "uscc", "action": "request_info",
               "request_id": withdrawal.id, "user_id": users["operator"].id, "step": "settle",
-              "filename": "css/site.css"}
+              "filename": "css/site.css", "notification_id": notice.id}
     return {"users": {k: u.id for k, u in users.items()}, "values": values}
 
 

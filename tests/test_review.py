@@ -299,3 +299,22 @@ def test_art11_deadline_near_reminder_is_queued_once(applicant, operator, runner
     kinds = [n.kind for n in db.session.scalars(db.select(Notification).order_by(Notification.id))]
     assert kinds == ["info_requested", "deadline_near"]
     assert all(n.state.value == "sent" for n in db.session.scalars(db.select(Notification)))
+
+
+def test_stuck_sms_is_listed_for_staff_and_resent_only_on_request(applicant, operator):
+    from datetime import timedelta
+
+    from qzt.models import DeliveryState
+    from qzt.models.base import utcnow
+
+    act(operator, "request_info", message="请补充", deadline_days="3")
+    notice = db.session.scalar(db.select(Notification))
+    notice.state, notice.claimed_at = DeliveryState.SENDING, utcnow() - timedelta(hours=1)
+    db.session.commit()
+    page = operator.get("/staff/notifications").get_data(as_text=True)
+    assert f"#{notice.id}" in page and "136****0001" in page  # the applicant's phone, masked
+    operator.post(f"/staff/notifications/{notice.id}/resolve",
+                  data={"csrf_token": page_token(operator, "/staff/notifications"), "resend": "1"})
+    db.session.expire_all()
+    assert db.session.get(Notification, notice.id).state == DeliveryState.PENDING
+    assert db.session.scalar(db.select(AuditRecord).where(AuditRecord.action == "resend_notice"))

@@ -6,11 +6,19 @@ from functools import wraps
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from qzt import audit, files
+from qzt import audit, files, notifications
 from qzt.auth.services import AccountError, create_user
 from qzt.calendar_service import add_correction, work_calendar
 from qzt.extensions import db
-from qzt.models import Application, CalendarCorrection, Role, User, WithdrawalRequest
+from qzt.models import (
+    Application,
+    CalendarCorrection,
+    DeliveryState,
+    Notification,
+    Role,
+    User,
+    WithdrawalRequest,
+)
 from qzt.models.base import MAX_ID
 from qzt.onboarding import signing
 from qzt.onboarding.draft import parse_date
@@ -233,3 +241,32 @@ def toggle_user(user_id: int):
                  ip=request.remote_addr or "")
     db.session.commit()
     return redirect(url_for("review.users"))
+
+
+# --- notices that need a person ---
+
+
+@bp.get("/notifications")
+@staff_required
+def notification_problems():
+    """SMS notices stuck mid-send (never resent automatically) and those given up after retries."""
+    failed = db.session.scalars(db.select(Notification).where(Notification.state == DeliveryState.FAILED)
+                                .order_by(Notification.id.desc()).limit(100)).all()
+    return render_template("review/notifications.html", stuck=notifications.stuck(), failed=failed)
+
+
+@bp.post(f"/notifications/<int(max={MAX_ID}):notification_id>/resolve")
+@staff_required
+def resolve_notification(notification_id: int):
+    """[已确认送达] or [重新发送] after checking the SMS provider's records."""
+    notice = db.session.get(Notification, notification_id) or abort(404)
+    resend = request.form.get("resend") == "1"
+    try:
+        notifications.resolve_stuck(notice, resend=resend)
+    except ValueError:
+        flash("该通知已不在发送中断状态，无需处理", "error")
+        return redirect(url_for("review.notification_problems"))
+    audit.record(current_user, "resend_notice" if resend else "confirm_notice", notice, ip=request.remote_addr or "")
+    db.session.commit()
+    flash("已重新排队发送" if resend else "已标记为已送达", "success")
+    return redirect(url_for("review.notification_problems"))
