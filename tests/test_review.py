@@ -318,3 +318,25 @@ def test_stuck_sms_is_listed_for_staff_and_resent_only_on_request(applicant, ope
     db.session.expire_all()
     assert db.session.get(Notification, notice.id).state == DeliveryState.PENDING
     assert db.session.scalar(db.select(AuditRecord).where(AuditRecord.action == "resend_notice"))
+
+
+def test_annex1_new_pledge_version_asks_listed_institutions_to_sign_again(applicant, operator, authority,
+                                                                          monkeypatch):
+    from qzt import pledges
+    from qzt.models import PledgeSignature
+
+    act(operator, "recommend_approval", message="同意")
+    act(authority, "approve", message="批准")
+    old = db.session.scalar(db.select(PledgeSignature))
+    assert "签署新版承诺书" not in applicant.get("/onboarding").get_data(as_text=True)
+    newer = pledges.PledgeText("2099-01", pledges.current().text.replace("承诺遵守", "郑重承诺遵守"))
+    published = {**pledges.versions(), "2099-01": newer}
+    monkeypatch.setattr(pledges, "versions", lambda: published)
+    assert "已失效" in applicant.get(f"/verify/{old.code}").get_data(as_text=True)
+    assert "签署新版承诺书" in applicant.get("/onboarding").get_data(as_text=True)
+    assert "郑重承诺遵守" in applicant.get("/onboarding/step/7").get_data(as_text=True)
+    assert sign(applicant).status_code == 302
+    latest = db.session.scalars(db.select(PledgeSignature).order_by(PledgeSignature.id.desc())).first()
+    assert latest.pledge_version == "2099-01" and latest.text_sha256 == newer.sha256
+    assert "有效" in applicant.get(f"/verify/{latest.code}").get_data(as_text=True)
+    assert "签署新版承诺书" not in applicant.get("/onboarding").get_data(as_text=True)

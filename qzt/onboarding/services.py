@@ -158,6 +158,17 @@ def pledge_problem(application: Application) -> str | None:
     return None
 
 
+def needs_new_signature(application: Application) -> bool:
+    """A listed institution signed an older pledge version: it is asked to sign the current one."""
+    latest = signing.latest(application)
+    return (application.state == ApplicationState.APPROVED and latest is not None
+            and latest.pledge_version != pledges.current().version)
+
+
+def may_sign(application: Application) -> bool:
+    return application.is_editable or needs_new_signature(application)
+
+
 def problems(application: Application, today: date) -> list[tuple[int, str]]:
     found = [(step.number, message) for step, message in draft.missing(application.data, today)]
     if problem := pledge_problem(application):

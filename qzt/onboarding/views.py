@@ -71,7 +71,8 @@ def start():
     institution = application.institution
     return render_template("onboarding/status.html", application=application,
                            signature=signing.latest(application),
-                           withdrawal=exits.open_request(institution) if institution else None)
+                           withdrawal=exits.open_request(institution) if institution else None,
+                           new_pledge=pledges.current() if services.needs_new_signature(application) else None)
 
 
 def _render_step(application, step, errors, status=200, pledge_form=None):
@@ -112,7 +113,7 @@ def step(number: int):
     """One wizard step: every POST saves; [下一步] advances only when the step is complete."""
     step = STEP_BY_NUMBER.get(number) or abort(404)
     application = services.application_for(current_user)
-    if not application.is_editable:
+    if not application.is_editable and not (step.slug == "pledge" and services.needs_new_signature(application)):
         return redirect(url_for("onboarding.start"))
     if request.method == "GET":
         application.step = number
@@ -165,7 +166,7 @@ def _signature_image(data_url: str):
 def sign():
     """[签署承诺书]: typed name, drawn signature, password again (step-up), consent."""
     application = services.application_for(current_user)
-    if not application.is_editable:
+    if not services.may_sign(application):
         return redirect(url_for("onboarding.start"))
     form = PledgeForm()
     pledge_step = STEP_BY_NUMBER[7]
@@ -180,9 +181,12 @@ def sign():
         db.session.rollback()
         form.password.errors.append(str(error))
         return _render_step(application, pledge_step, {}, 422, form)
+    flash("承诺书已签署", "success")
+    if not application.is_editable:  # a listed institution signing a new version
+        db.session.commit()
+        return redirect(url_for("onboarding.start"))
     application.step = 8
     db.session.commit()
-    flash("承诺书已签署", "success")
     return redirect(url_for("onboarding.step", number=8))
 
 
