@@ -11,3 +11,15 @@ document.addEventListener("htmx:configRequest", function (event) {
     }
   });
 });
+
+document.addEventListener("htmx:afterSettle", function (event) {
+  // After 上一页/下一页 the new page starts at the top of the results, not where the pager was;
+  // focus moves to the result count so screen readers announce the new page.
+  var trigger = event.detail.requestConfig && event.detail.requestConfig.elt;
+  if (!trigger || !trigger.closest || !trigger.closest(".pager")) return;
+  var count = document.getElementById("result-count");
+  if (!count) return;
+  count.focus({ preventScroll: true });
+  var top = count.getBoundingClientRect().top;
+  if (top < 0) count.scrollIntoView({ block: "start" });
+});
