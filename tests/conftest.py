@@ -17,6 +17,8 @@ from qzt.models import Institution, ListingState, Qualification, Role, ServiceAg
 from qzt.rules.uscc import with_check_digit
 from qzt.search import index_institution
 
+pytest_plugins = ["browser"]  # tests/browser.py: the Chromium and live-server fixtures
+
 PASSWORD = "correct-horse-9"
 
 
