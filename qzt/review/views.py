@@ -19,6 +19,7 @@ from qzt.models import (
     User,
     WithdrawalRequest,
 )
+from qzt.models.application import STATE_LABELS
 from qzt.models.base import MAX_ID
 from qzt.onboarding import signing
 from qzt.onboarding.draft import parse_date
@@ -80,6 +81,10 @@ def application(application_id: int):
     return _render_application(application)
 
 
+# The audit log in words: actions recorded on an application, by their button text.
+AUDIT_ACTIONS = {"claim": "领取", **{t.action: t.label for t in admission.TRANSITIONS}}
+
+
 def _render_application(application: Application, status: int = 200, error: str | None = None):
     today = date.today()
     return render_template(
@@ -88,6 +93,7 @@ def _render_application(application: Application, status: int = 200, error: str 
         signature=signing.latest(application), changes=services.revision_changes(application),
         overdue=services.overdue(application, today), history=audit.history(application),
         file_names=file_names(application.data), today=today,
+        action_labels=AUDIT_ACTIONS, state_labels=STATE_LABELS,
     ), status
 
 
