@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from qzt.data.catalog import CATEGORY_NAMES
+from qzt import pagecache
 from qzt.extensions import db
 from qzt.importing import InstitutionRecord, ServiceRecord
 from qzt.models import (
@@ -112,6 +113,7 @@ def bulk_create_listed(records: Iterable[InstitutionRecord]) -> list[int]:
     records = iter(records)
     while chunk := list(islice(records, _CHUNK)):
         ids += _insert_chunk(chunk)
+    pagecache.bump()  # bulk inserts bypass the ORM's flush events
     return ids
 
 

@@ -7,12 +7,14 @@ from qzt.directory import forms
 from qzt.extensions import db
 from qzt.models import Institution
 from qzt.models.base import MAX_ID
+from qzt.pagecache import cached_for_anonymous
 from qzt.web import is_fragment
 
 bp = Blueprint("directory", __name__)
 
 
 @bp.get("/")
+@cached_for_anonymous
 def home():
     """Search box and the category tiles with their counts."""
     return render_template(
@@ -21,6 +23,7 @@ def home():
 
 
 @bp.get("/directory")
+@cached_for_anonymous
 def listing():
     """Listed institutions by search, category and district; htmx gets only the results."""
     query = forms.parse(request.args, current_app.config["PER_PAGE"])
@@ -35,6 +38,7 @@ def _page_url(filters: search.Filters, page: int) -> str:
 
 
 @bp.get(f"/institutions/<int(max={MAX_ID}):institution_id>")
+@cached_for_anonymous
 def institution(institution_id: int):
     """An institution's public homepage."""
     inst = db.session.get(Institution, institution_id)

@@ -19,9 +19,11 @@ from qzt.models.institution import (
 from qzt.models.notification import DeliveryState, Notification
 from qzt.models.pledge import AppendOnlyError, PledgeSignature
 from qzt.models.review import CalendarCorrection, WithdrawalRequest, WithdrawalState
+from qzt.models.site import SiteState
 from qzt.models.user import Role, User
 
 __all__ = [
+    "SiteState",
     "AuditRecord",
     "CalendarCorrection",
     "DeliveryState",

@@ -1,0 +1,63 @@
+"""Anonymous directory pages are cached, and a change to the directory shows at once."""
+
+from conftest import PASSWORD, csrf_token
+
+from qzt.extensions import db
+from qzt.models import ListingState, Role
+
+
+def test_a_change_shows_at_once_to_anonymous_visitors(client, make_institution):
+    inst = make_institution("佛山市缓存检测所", introduction="旧的简介内容")
+    assert "旧的简介内容" in client.get(f"/institutions/{inst.id}").get_data(as_text=True)
+    assert "佛山市缓存检测所" in client.get("/directory?q=缓存").get_data(as_text=True)
+    inst.introduction = "新的简介内容"
+    db.session.commit()
+    assert "新的简介内容" in client.get(f"/institutions/{inst.id}").get_data(as_text=True)
+    inst.listing_state = ListingState.EXPELLED
+    db.session.commit()
+    assert client.get(f"/institutions/{inst.id}").status_code == 404
+    assert "佛山市缓存检测所" not in client.get("/directory?q=缓存").get_data(as_text=True)
+
+
+def test_service_item_changes_bump_the_directory_too(client, make_institution):
+    inst = make_institution("佛山市缓存计量所")
+    client.get("/")
+    before = client.get("/").get_data(as_text=True)
+    inst.services[0].category = "metrology"
+    db.session.commit()
+    after = client.get("/").get_data(as_text=True)
+    assert before != after  # the category counts moved
+
+
+def test_cached_pages_carry_no_session_and_no_token(client, make_institution):
+    make_institution()
+    for _ in range(2):
+        response = client.get("/directory")
+        assert "Set-Cookie" not in response.headers
+        assert 'name="csrf-token"' not in response.get_data(as_text=True)
+        assert "Cookie" in response.headers["Vary"]
+
+
+def test_htmx_fragment_and_full_page_are_cached_apart(client, make_institution):
+    make_institution()
+    full = client.get("/directory").get_data(as_text=True)
+    fragment = client.get("/directory", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" in full and "<html" not in fragment
+    assert "<html" in client.get("/directory").get_data(as_text=True)
+
+
+def test_logged_in_users_get_their_own_page(client, make_institution, make_user):
+    make_institution()
+    make_user(Role.OPERATOR, phone="13900005555", name="运维小周")
+    client.get("/directory")  # cached for anonymous visitors
+    client.post("/login", data={"phone": "13900005555", "password": PASSWORD, "csrf_token": csrf_token(client)})
+    html = client.get("/directory").get_data(as_text=True)
+    assert "运维小周" in html and 'name="csrf-token"' in html
+
+
+def test_flash_messages_are_not_lost_to_the_cache(client, make_user):
+    make_user(Role.ENTERPRISE, phone="13900006666")
+    client.get("/")
+    client.post("/login", data={"phone": "13900006666", "password": PASSWORD, "csrf_token": csrf_token(client)})
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/notices")})
+    assert "已退出登录" in client.get("/").get_data(as_text=True)
