@@ -74,7 +74,8 @@ def python_rps(url: str, seconds: int, clients: int = 8) -> float:
     return sum(counts) / seconds
 
 
-def throughput(env: dict, seconds: int) -> dict[str, float]:
+def throughput(env: dict, seconds: int, cache: bool = True) -> dict[str, float]:
+    env = {**env, "QZT_PAGE_CACHE": "1" if cache else "0"}
     port = free_port()
     server = subprocess.Popen(
         [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "app:app"],
@@ -89,7 +90,8 @@ def throughput(env: dict, seconds: int) -> dict[str, float]:
             except OSError:
                 time.sleep(0.1)
         measure = wrk_rps if shutil.which("wrk") else python_rps
-        print(f"load generator: {'wrk' if measure is wrk_rps else 'python threads'}, {seconds} s per route")
+        print(f"load generator: {'wrk' if measure is wrk_rps else 'python threads'}, {seconds} s per route, "
+              f"page cache {'on' if cache else 'off'}")
         routes = {"trivial /healthz": "/healthz", "directory": "/directory",
                   "directory ?q=检测": "/directory?q=%E6%A3%80%E6%B5%8B",
                   "home (category counts)": "/"}
@@ -141,6 +143,9 @@ def main() -> None:
     try:
         prepare(env, args.count)
         rps = throughput(env, args.seconds)
+        uncached = throughput(env, args.seconds, cache=False)
+        rps.update({f"{name} (no page cache)": value for name, value in uncached.items()
+                    if not name.startswith("trivial")})
         p50, p95, worst = search_latency(url.replace("postgresql://", "postgresql+psycopg://", 1), args.rounds)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

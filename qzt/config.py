@@ -39,5 +39,5 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,
         "PER_PAGE": 20,
-        "PAGE_CACHE": True,
+        "PAGE_CACHE": os.environ.get("QZT_PAGE_CACHE", "1") != "0",
     }
