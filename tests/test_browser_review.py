@@ -1,0 +1,337 @@
+"""Admission after submission in a real browser (Art. 10–12): the operator screens and asks for more,
+the applicant supplies it and signs again, the operator recommends, the authority approves, and the
+institution is listed. Also two operators claiming the same application at once.
+
+Each person has their own browser context (their own cookies), and logs in through /login. The
+applications are submitted through the test client: the wizard itself is tested elsewhere.
+Screenshots land in tests/screenshots/ (gitignored) for a human to look at.
+"""
+
+import re
+import shutil
+import subprocess
+from datetime import date, timedelta
+
+import pytest
+from browser import DESKTOP, PHONE, SCREENSHOTS, TIMEOUT_MS
+from conftest import PASSWORD
+from onboarding_helpers import BASIC, fill_everything, post_step, register, services, sign, submit
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect
+
+from qzt.calendar_service import work_calendar
+from qzt.extensions import db
+from qzt.models import Application, Role
+from qzt.rules.uscc import with_check_digit
+
+pytestmark = pytest.mark.browser
+
+NAME = BASIC["name"]  # 佛山市顺德区家电检测技术有限公司, services in 检验检测
+APPLICANT_PHONE = "13600000001"
+OTHER = {
+    **BASIC,
+    "name": "佛山市禅城区长度计量校准有限公司",
+    "uscc": with_check_digit("91440604MA5X0002Y"),
+    "district": "chancheng",
+}
+OPERATOR = ("13911110001", "运维小王")
+OPERATOR2 = ("13911110003", "运维小李")
+AUTHORITY = ("13911110002", "质量发展科老陈")
+WAITED_SINCE = 21  # calendar days the main application has been waiting
+
+
+def _application(name: str) -> Application:
+    db.session.expire_all()
+    return db.session.scalar(db.select(Application).where(Application.name == name))
+
+
+@pytest.fixture
+def submitted(app):
+    """Two submitted applications: ours (检验检测, waiting three weeks) and another (计量, from today)."""
+    ours = app.test_client()
+    register(ours, phone=APPLICANT_PHONE)
+    fill_everything(ours)
+    assert submit(ours).status_code == 302
+
+    other = app.test_client()
+    register(other, phone="13600000002")
+    fill_everything(other)
+    assert post_step(other, 1, OTHER).status_code == 302
+    assert post_step(other, 3, services(category="metrology")).status_code == 302
+    assert sign(other).status_code == 302
+    assert submit(other).status_code == 302
+
+    application = _application(NAME)
+    application.submitted_at -= timedelta(days=WAITED_SINCE)
+    db.session.commit()
+    return application
+
+
+@pytest.fixture
+def staff(make_user):
+    make_user(Role.OPERATOR, *OPERATOR)
+    make_user(Role.OPERATOR, *OPERATOR2)
+    make_user(Role.AUTHORITY, *AUTHORITY)
+
+
+class Person:
+    """One person at their own browser: a context with its own cookies, and what went wrong in it."""
+
+    def __init__(self, browser: Browser, base: str, viewport=PHONE):
+        self.base = base
+        self.context: BrowserContext = browser.new_context(
+            viewport=viewport, locale="zh-CN", device_scale_factor=1
+        )
+        self.context.set_default_timeout(TIMEOUT_MS)
+        self.page: Page = self.context.new_page()
+        self.problems: list[str] = []
+        self.page.on("console", self._on_console)
+        self.page.on("pageerror", lambda exc: self.problems.append(f"{self.page.url}: {exc}"))
+
+    def _on_console(self, msg: ConsoleMessage) -> None:
+        # Chromium logs every non-2xx document as an error; the 409 of a conflict is the expected answer.
+        conflict = "status of 409" in msg.text and msg.location["url"].endswith("/claim")
+        if msg.type == "error" and not conflict:
+            self.problems.append(f"{self.page.url}: {msg.text}")
+
+    def login(self, phone: str) -> Page:
+        page = self.page
+        page.goto(f"{self.base}/login")
+        page.get_by_label("手机号码").fill(phone)
+        page.get_by_label("密码").fill(PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        expect(page.get_by_role("button", name="退出")).to_be_visible()
+        return page
+
+    def open(self, path: str) -> Page:
+        assert self.page.goto(self.base + path).ok, path
+        return self.page
+
+    def shoot(self, name: str) -> None:
+        """Full-page screenshots at phone and desktop width; the page keeps its own width afterwards."""
+        SCREENSHOTS.mkdir(exist_ok=True)
+        own = self.page.viewport_size
+        for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
+            self.page.set_viewport_size(size)
+            self.page.screenshot(path=SCREENSHOTS / f"review-{name}-{label}.png", full_page=True)
+        self.page.set_viewport_size(own)
+
+
+@pytest.fixture
+def people(browser: Browser, live_server):
+    opened: list[Person] = []
+
+    def person() -> Person:
+        opened.append(Person(browser, live_server))
+        return opened[-1]
+
+    yield person
+    problems = [p for person in opened for p in person.problems]
+    for person in opened:
+        person.context.close()
+    assert not problems, "\n".join(problems)
+
+
+def _action(page: Page, label: str):
+    """The fieldset of one review action, e.g. [建议通过] with its 理由."""
+    return page.get_by_role("group", name=label)
+
+
+def _state(page: Page):
+    return page.locator(".facts dt", has_text="状态").locator("xpath=following-sibling::dd[1]")
+
+
+def _fact(page: Page, name: str):
+    term = page.locator(".facts dt", has_text=re.compile(f"^{name}$"))
+    return term.locator("xpath=following-sibling::dd[1]")
+
+
+def test_admission_from_screening_to_listing(people, live_server, submitted, staff, tmp_path):
+    today = date.today()
+    calendar = work_calendar()
+    waited = calendar.working_days_between(submitted.submitted_at.date(), today)
+    assert waited >= 10
+
+    # 1. The operator: the queue, a filter, [领取], [要求补充材料].
+    operator = people()
+    page = operator.login(OPERATOR[0])
+    operator.open("/staff/applications")
+    expect(page.get_by_role("heading", level=1)).to_have_text("入驻申请")
+    tabs = page.get_by_role("list", name="按状态")
+    expect(tabs.locator("[aria-current=page]")).to_have_text(re.compile(r"待初审\s*2"))
+    rows = page.locator("#queue-rows tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_contain_text(NAME)  # the oldest waiting first
+    for cell in ("检验检测", "顺德区", "待初审", f"{waited} 个工作日", "—"):
+        expect(rows.first).to_contain_text(cell)
+    expect(rows.nth(1)).to_contain_text(OTHER["name"])
+    expect(rows.nth(1)).to_contain_text("0 个工作日")
+    operator.shoot("queue")
+
+    page.evaluate("window.__stillHere = true")
+    page.get_by_label("服务类别").select_option(label="计量")
+    page.wait_for_url(re.compile(r"category=metrology"))
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(OTHER["name"])
+    page.get_by_label("服务类别").select_option(label="检验检测")
+    page.wait_for_url(re.compile(r"category=inspection"))
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(NAME)
+    # The state tabs count under the chosen filters too, and keep them.
+    expect(tabs.locator("[aria-current=page]")).to_have_text(re.compile(r"待初审\s*1"))
+    expect(tabs.get_by_role("link", name=re.compile("待审定"))).to_have_attribute(
+        "href", re.compile(r"category=inspection")
+    )
+    page.get_by_label("服务类别").select_option(label="认证认可")
+    expect(page.locator("#queue-rows")).to_have_text("没有符合条件的申请。")
+    page.get_by_label("服务类别").select_option(label="检验检测")
+    expect(rows).to_have_count(1)
+    assert page.evaluate("window.__stillHere") is True, "the filter reloaded the page instead of a swap"
+
+    rows.first.get_by_role("link", name=NAME).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(NAME)
+    expect(_state(page)).to_contain_text("待初审")
+    expect(_fact(page, "领取人")).to_have_text("未领取")
+    page.get_by_role("button", name="领取").click()
+    expect(page.get_by_role("status")).to_have_text("已领取该申请")
+    expect(_fact(page, "领取人")).to_have_text(OPERATOR[1])
+    expect(page.get_by_role("button", name="领取")).to_have_count(0)
+    operator.shoot("application")
+
+    request_info = _action(page, "要求补充材料")
+    request_info.get_by_label("需要补充的材料").fill("请补充CNAS认可证书附表（能力范围）")
+    request_info.get_by_label("补充期限（工作日）").fill("5")
+    request_info.get_by_role("button", name="要求补充材料").click()
+    expect(page.get_by_role("status")).to_have_text("已要求补充材料")
+    expect(_state(page)).to_contain_text("待补充材料")
+    deadline = calendar.add_working_days(today, 5)
+    expect(_fact(page, "补充要求")).to_have_text(
+        f"请补充CNAS认可证书附表（能力范围）（截止 {deadline.isoformat()}）"
+    )
+    log = page.locator("section", has=page.get_by_role("heading", name="操作记录")).locator("tbody tr")
+    expect(log).to_have_count(2)
+    expect(log.first).to_have_text(re.compile(rf"{OPERATOR[1]}\s*领取\s*$"))
+    expect(log.nth(1)).to_have_text(
+        re.compile(rf"{OPERATOR[1]}\s*要求补充材料\s*待初审 → 待补充材料\s*请补充CNAS")
+    )
+
+    # 2. The applicant: the request in the wizard and among the notices; a change; a new signature.
+    applicant = people()
+    page = applicant.login(APPLICANT_PHONE)
+    applicant.open("/onboarding")
+    request = page.get_by_role("alert").filter(has_text="平台要求补充材料")
+    expect(request).to_contain_text(f"请于 {deadline.isoformat()} 前重新提交")
+    expect(request).to_contain_text("请补充CNAS认可证书附表（能力范围）")
+    applicant.open("/notices")
+    notice = page.locator(".notices li").filter(has_text="入驻申请需补充材料")
+    expect(notice).to_contain_text("请补充CNAS认可证书附表（能力范围）")
+    expect(notice).to_contain_text(f"{deadline:%Y年%m月%d日}")
+
+    applicant.open("/onboarding")
+    progress = page.get_by_role("navigation", name="申请进度")
+    progress.get_by_role("link", name=re.compile("基本信息")).click()
+    expect(page.get_by_label("详细地址")).to_have_value(BASIC["address"])
+    page.get_by_label("详细地址").fill("大良街道新城区8号")
+    page.get_by_role("button", name="下一步").click()
+    expect(page.get_by_role("heading", name="执照与资质")).to_be_visible()
+    progress.get_by_role("link", name=re.compile("签署承诺书")).click()
+    page.get_by_label("签署人姓名").fill("张三")
+    page.get_by_label("登录密码").fill(PASSWORD)
+    page.get_by_label("我已阅读并同意承诺书").check()
+    page.get_by_role("button", name="签署承诺书").click()
+    expect(page.get_by_role("status")).to_have_text("承诺书已签署")
+    page.get_by_role("button", name="提交申请").click()
+    expect(page.get_by_role("status")).to_have_text("入驻申请已提交，请留意审核通知")
+    expect(page.locator(".facts")).to_contain_text("待初审")
+
+    # 3. The operator: what changed, then [建议通过].
+    page = operator.page
+    page.reload()
+    expect(_state(page)).to_contain_text("待初审")
+    expect(_fact(page, "提交时间")).to_contain_text("第 2 次提交")
+    changes = page.locator("section", has=page.get_by_role("heading", name="与上次提交相比的修改"))
+    expect(changes.locator("tbody tr")).to_have_count(1)
+    expect(changes.locator("tbody tr")).to_have_text(
+        re.compile(r"basic\.address\s*大良街道新城区1号\s*大良街道新城区8号")
+    )
+    recommend = _action(page, "建议通过")
+    recommend.get_by_label("理由").fill("资质齐全，信用中国已核查无不良记录")
+    recommend.get_by_role("button", name="建议通过").click()
+    expect(_state(page)).to_contain_text("待审定")
+    expect(_fact(page, "运维机构意见")).to_have_text("建议通过：资质齐全，信用中国已核查无不良记录")
+
+    # 4. The authority: 待审定, [批准入驻].
+    authority = people()
+    page = authority.login(AUTHORITY[0])
+    authority.open("/staff/applications")
+    page.get_by_role("list", name="按状态").get_by_role("link", name=re.compile("待审定")).click()
+    expect(page.locator("#queue-rows tbody tr")).to_have_count(1)
+    page.locator("#queue-rows").get_by_role("link", name=NAME).click()
+    expect(_state(page)).to_contain_text("待审定")
+    expect(page.get_by_role("group", name="建议通过")).to_have_count(0)  # not the authority's to recommend
+    _action(page, "批准入驻").get_by_label("理由").fill("同意入驻")
+    page.get_by_role("button", name="批准入驻").click()
+    expect(page.get_by_role("status")).to_have_text("已批准入驻")
+    expect(_state(page)).to_contain_text("已通过")
+    expect(page.get_by_role("heading", name="审核操作")).to_have_count(0)
+
+    # 5. Listed: the directory, the API, the homepage; the applicant is told.
+    institution_id = _application(NAME).institution_id
+    page = people().page
+    page.goto(f"{live_server}/directory?q={NAME}")
+    results = page.locator("#results")
+    expect(results.get_by_role("heading", level=2)).to_have_text([NAME])
+    results.get_by_role("link", name=NAME).click()
+    expect(page).to_have_url(f"{live_server}/institutions/{institution_id}")
+    expect(page.get_by_role("heading", level=1)).to_have_text(NAME)
+    expect(page.get_by_role("main")).to_contain_text("家电检测项目0")
+    response = page.request.get(f"{live_server}/api/v1/institutions", params={"q": NAME})
+    assert response.ok
+    body = response.json()
+    assert body["total"] == 1 and [(i["id"], i["name"]) for i in body["items"]] == [(institution_id, NAME)]
+
+    page = applicant.open("/onboarding")
+    expect(page.locator(".facts")).to_contain_text("已通过")
+    expect(page.get_by_role("link", name="查看机构主页")).to_be_visible()
+    applicant.open("/notices")
+    expect(page.locator(".notices li").filter(has_text="入驻申请已通过")).to_contain_text(NAME)
+
+    # 6. The signed pledge as a PDF, from the staff page.
+    page = operator.page
+    page.reload()
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="下载承诺书PDF").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".pdf")
+    pdf = tmp_path / "pledge.pdf"
+    download.save_as(pdf)
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, check=True, text=True
+    ).stdout
+    assert NAME in re.sub(r"\s+", "", text)
+
+
+def test_two_operators_claim_the_same_application(people, submitted, staff):
+    first, second = people(), people()
+    path = f"/staff/applications/{submitted.id}"
+    for person, (phone, _name) in ((first, OPERATOR), (second, OPERATOR2)):
+        person.login(phone)
+        expect(person.open(path).get_by_role("button", name="领取")).to_be_visible()
+
+    first.page.get_by_role("button", name="领取").click()
+    expect(_fact(first.page, "领取人")).to_have_text(OPERATOR[1])
+
+    page = second.page  # still showing the application as unclaimed
+    expect(_fact(page, "领取人")).to_have_text("未领取")
+    with page.expect_response(lambda r: r.url.endswith("/claim")) as answer:
+        page.get_by_role("button", name="领取").click()
+    assert answer.value.status == 409
+    expect(page.get_by_role("alert")).to_contain_text("其他工作人员")
+    # The page now shows the application as it stands.
+    expect(_fact(page, "领取人")).to_have_text(OPERATOR[1])
+    expect(page.get_by_role("heading", level=1)).to_have_text(NAME)
+    expect(page.get_by_role("button", name="领取")).to_have_count(0)  # pressing it again could only fail
+    second.shoot("conflict")
+    assert _application(NAME).assignee.name == OPERATOR[1]
