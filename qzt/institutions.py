@@ -28,7 +28,7 @@ from qzt.models import (
 )
 from qzt.models.base import utcnow
 from qzt.rules.search_terms import index_terms
-from qzt.search import index_institution
+from qzt.search import LISTED_TERM, index_institution
 
 _CHUNK = 1000  # rows per bulk statement, and codes per IN (...) list
 
@@ -189,6 +189,7 @@ def search_document(
     body_terms.update(dict.fromkeys(index_terms(parts[0])))
     for part in parts[1:]:
         body_terms.update(_part_terms(part))
+    body_terms[LISTED_TERM] = None  # bulk-created institutions are listed
     return " ".join(name_terms), " ".join(body_terms)
 
 

@@ -51,8 +51,15 @@ def document_text(institution: Institution) -> tuple[str, str]:
     return institution.name, "\n".join(body)
 
 
+# A term only listed institutions' documents hold, so the index alone answers "listed and matching".
+# Nobody types it; at worst a query for it lists the directory.
+LISTED_TERM = "qztlisted0"
+
+
 def index_institution(institution: Institution) -> None:
-    """Write the institution's search document; call after its text changed, before commit."""
+    """Write the institution's search document; call after its text changed, before commit.
+
+    Listing-state changes re-index by themselves (see _reindex_on_state_change)."""
     name, body = document_text(institution)
     name_terms = index_terms(name)
     doc = db.session.get(SearchDocument, institution.id)
@@ -61,7 +68,15 @@ def index_institution(institution: Institution) -> None:
         db.session.add(doc)
     doc.name_terms = " ".join(name_terms)
     # Name terms are repeated in the body so that "anywhere" is one column to query.
-    doc.body_terms = " ".join(dict.fromkeys(name_terms + index_terms(body)))
+    listed = [LISTED_TERM] if institution.listing_state == ListingState.LISTED else []
+    doc.body_terms = " ".join(dict.fromkeys(name_terms + index_terms(body) + listed))
+
+
+@sa.event.listens_for(sa.orm.Session, "before_flush")
+def _reindex_on_state_change(session, _context, _instances) -> None:
+    for obj in list(session.dirty):
+        if isinstance(obj, Institution) and sa.inspect(obj).attrs.listing_state.history.has_changes():
+            index_institution(obj)
 
 
 def _matching_ids(terms: list[str], column: str, param: str) -> sa.TextClause:
@@ -104,6 +119,9 @@ def search(filters: Filters, page: int = 1, per_page: int = 20) -> Page:
     """One page of listed institutions matching the filters, in ranking order: name matches first, then
     the rest, each by id. Two id-ordered queries rather than one sorted by rank: the database can stop
     after a page instead of sorting every match of a common word."""
+    terms = query_terms(filters.q)
+    if terms and not (filters.category or filters.district):
+        return _search_index_only(terms, page, per_page)
     stmt, name_hit = _filtered(filters)
     start = (page - 1) * per_page
     if name_hit is None:
@@ -113,6 +131,70 @@ def search(filters: Filters, page: int = 1, per_page: int = 20) -> Page:
     items = _rows(stmt.where(name_hit), start, min(per_page, named - start))
     items += _rows(stmt.where(~name_hit), max(0, start - named), per_page - len(items))
     return Page(items=items, total=total, page=page, per_page=per_page)
+
+
+def _search_index_only(terms: list[str], page: int, per_page: int) -> Page:
+    """The common case, a query without filters, answered by the index alone (LISTED_TERM)."""
+    index = _SqliteIndex(terms) if db.engine.dialect.name == "sqlite" else _PostgresIndex(terms)
+    total, named = index.count("all"), index.count("named")
+    start = (page - 1) * per_page
+    ids = index.ids("named", start, min(per_page, named - start)) if start < named else []
+    ids += index.ids("rest", max(0, start - named), per_page - len(ids))
+    return Page(items=_by_ids(ids), total=total, page=page, per_page=per_page)
+
+
+def _by_ids(ids: list[int]) -> list[Institution]:
+    if not ids:
+        return []
+    rows = db.session.scalars(sa.select(Institution).where(Institution.id.in_(ids))
+                              .options(selectinload(Institution.services)))
+    by_id = {i.id: i for i in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+class _SqliteIndex:
+    def __init__(self, terms: list[str]):
+        quoted = " ".join(f'"{t}"' for t in terms)
+        listed = f'body_terms : "{LISTED_TERM}"'
+        self.match = {
+            "all": f"body_terms : ({quoted}) AND {listed}",
+            "named": f"name_terms : ({quoted}) AND {listed}",
+            "rest": f"(body_terms : ({quoted}) AND {listed}) NOT name_terms : ({quoted})",
+        }
+
+    def count(self, which: str) -> int:
+        sql = "SELECT count(*) FROM search_fts WHERE search_fts MATCH :m"
+        return db.session.scalar(sa.text(sql), {"m": self.match[which]}) or 0
+
+    def ids(self, which: str, offset: int, limit: int) -> list[int]:
+        if limit <= 0:
+            return []
+        sql = "SELECT rowid FROM search_fts WHERE search_fts MATCH :m ORDER BY rowid LIMIT :l OFFSET :o"
+        return list(db.session.scalars(sa.text(sql), {"m": self.match[which], "l": limit, "o": offset}))
+
+
+class _PostgresIndex:
+    BODY = "string_to_array(body_terms, ' ')"
+    NAME = "string_to_array(name_terms, ' ')"
+
+    def __init__(self, terms: list[str]):
+        self.params = {"terms": terms, "listed": [LISTED_TERM], "all_terms": [*terms, LISTED_TERM]}
+        self.where = {
+            "all": f"{self.BODY} @> CAST(:all_terms AS text[])",
+            "named": f"{self.NAME} @> CAST(:terms AS text[]) AND {self.BODY} @> CAST(:listed AS text[])",
+            "rest": f"{self.BODY} @> CAST(:all_terms AS text[]) AND NOT {self.NAME} @> CAST(:terms AS text[])",
+        }
+
+    def count(self, which: str) -> int:
+        sql = f"SELECT count(*) FROM search_documents WHERE {self.where[which]}"
+        return db.session.scalar(sa.text(sql), self.params) or 0
+
+    def ids(self, which: str, offset: int, limit: int) -> list[int]:
+        if limit <= 0:
+            return []
+        sql = (f"SELECT institution_id FROM search_documents WHERE {self.where[which]} "
+               "ORDER BY institution_id LIMIT :l OFFSET :o")
+        return list(db.session.scalars(sa.text(sql), {**self.params, "l": limit, "o": offset}))
 
 
 def _counts(stmt: sa.Select, name_hit: sa.ColumnElement) -> tuple[int, int]:

@@ -242,3 +242,25 @@ def test_pages_send_a_strict_content_security_policy(client):
 
 def test_huge_institution_id_is_404_not_500(client):
     assert client.get("/institutions/99999999999999999999").status_code == 404
+
+
+def test_listing_state_changes_update_the_search_index(make_institution):
+    inst = make_institution("佛山市状态变更检测站")
+    assert names(Filters(q="状态变更")) == ["佛山市状态变更检测站"]
+    inst.listing_state = ListingState.HIDDEN
+    db.session.commit()
+    assert names(Filters(q="状态变更")) == []  # answered by the index alone
+    assert names(Filters(q="状态变更", district="chancheng")) == []  # answered with the table
+    inst.listing_state = ListingState.LISTED
+    db.session.commit()
+    assert names(Filters(q="状态变更")) == ["佛山市状态变更检测站"]
+
+
+@pytest.mark.parametrize("page", [1, 2, 3])
+def test_index_only_and_filtered_searches_page_alike(make_institution, page):
+    for n in range(25):
+        make_institution(f"佛山第{n:02d}检测站" if n % 3 else f"第{n:02d}站",
+                         introduction="提供检测服务" if n % 3 == 0 else "")
+    quick = names(Filters(q="检测"), page, 10)
+    with_filter = names(Filters(q="检测", district="chancheng"), page, 10)  # every one is in 禅城区
+    assert quick == with_filter and len(quick) == (10 if page < 3 else 5)
