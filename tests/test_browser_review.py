@@ -259,6 +259,11 @@ def test_admission_from_screening_to_listing(people, live_server, submitted, sta
     expect(_state(page)).to_contain_text("待审定")
     expect(_fact(page, "运维机构意见")).to_have_text("建议通过：资质齐全，信用中国已核查无不良记录")
 
+    # Someone looks for it before the decision (and the anonymous directory page may be cached).
+    visitor = people()
+    page = visitor.open(f"/directory?q={NAME}")
+    expect(page.locator("#results")).to_contain_text("共找到 0 家机构")
+
     # 4. The authority: 待审定, [批准入驻].
     authority = people()
     page = authority.login(AUTHORITY[0])
@@ -276,8 +281,8 @@ def test_admission_from_screening_to_listing(people, live_server, submitted, sta
 
     # 5. Listed: the directory, the API, the homepage; the applicant is told.
     institution_id = _application(NAME).institution_id
-    page = people().page
-    page.goto(f"{live_server}/directory?q={NAME}")
+    page = visitor.page
+    page.reload()
     results = page.locator("#results")
     expect(results.get_by_role("heading", level=2)).to_have_text([NAME])
     results.get_by_role("link", name=NAME).click()
