@@ -151,9 +151,9 @@ def main() -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
     baseline = rps["trivial /healthz"]
-    print(f"\n{'route':<26}{'req/s':>10}{'vs trivial':>12}")
+    print(f"\n{'route':<42}{'req/s':>10}{'vs trivial':>12}")
     for name, value in rps.items():
-        print(f"{name:<26}{value:>10.0f}{value / baseline:>11.0%}")
+        print(f"{name:<42}{value:>10.0f}{value / baseline:>11.0%}")
     print(f"\nsearch in-process over {args.count} institutions: p50 {p50:.2f} ms, p95 {p95:.2f} ms, "
           f"max {worst:.2f} ms")
     ok_ratio = rps["directory"] / baseline >= 0.30

@@ -15,6 +15,7 @@ from flask import Response, current_app, g, request, session
 from flask_login import current_user
 
 from qzt.extensions import db
+from qzt.web import is_fragment
 from qzt.models import Institution, Qualification, SearchDocument, ServiceAgent, ServiceItem, SiteState
 
 DIRECTORY = "directory"
@@ -58,7 +59,7 @@ def cached_for_anonymous(view):
     def wrapped(*args, **kwargs):
         if current_user.is_authenticated or session.get("_flashes") or not current_app.config["PAGE_CACHE"]:
             return view(*args, **kwargs)
-        key = (request.full_path, request.headers.get("HX-Request"), request.headers.get("HX-Boosted"))
+        key = (request.full_path, is_fragment())  # a history restore or boosted visit gets the full page
         current = version()
         if current is None:
             return view(*args, **kwargs)

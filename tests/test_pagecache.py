@@ -61,3 +61,10 @@ def test_flash_messages_are_not_lost_to_the_cache(client, make_user):
     client.post("/login", data={"phone": "13900006666", "password": PASSWORD, "csrf_token": csrf_token(client)})
     client.post("/logout", data={"csrf_token": csrf_token(client, "/notices")})
     assert "已退出登录" in client.get("/").get_data(as_text=True)
+
+
+def test_history_restore_gets_the_full_page_even_after_a_fragment(client, make_institution):
+    make_institution()
+    client.get("/directory?q=检测", headers={"HX-Request": "true"})  # the fragment is cached
+    restore = client.get("/directory?q=检测", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<html" in restore.get_data(as_text=True)

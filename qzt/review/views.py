@@ -114,7 +114,9 @@ def claim(application_id: int):
 def _conflict(application: Application):
     db.session.rollback()
     db.session.refresh(application)
-    message = "该申请刚刚已被其他工作人员处理或领取，页面已刷新为最新状态，请核对后再操作。您填写的内容未丢失。"
+    message = "该申请刚刚已被其他工作人员处理或领取，页面已刷新为最新状态，请核对后再操作。"
+    if request.form.get("message", "").strip():
+        message += "您填写的内容仍保留在下方表单中。"
     return _render_application(application, 409, message)
 
 
