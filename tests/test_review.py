@@ -340,3 +340,11 @@ def test_annex1_new_pledge_version_asks_listed_institutions_to_sign_again(applic
     assert latest.pledge_version == "2099-01" and latest.text_sha256 == newer.sha256
     assert "有效" in applicant.get(f"/verify/{latest.code}").get_data(as_text=True)
     assert "签署新版承诺书" not in applicant.get("/onboarding").get_data(as_text=True)
+
+
+def test_staff_filter_the_audit_log_of_an_application(applicant, operator):
+    act(operator, "request_info", message="请补充附表", deadline_days="3")
+    a = current()
+    claims = operator.get(f"/staff/applications/{a.id}?log=claim").get_data(as_text=True).split("操作记录")[1]
+    asks = operator.get(f"/staff/applications/{a.id}?log=request_info").get_data(as_text=True).split("操作记录")[1]
+    assert "请补充附表" in asks and "请补充附表" not in claims.split("</form>", 1)[1]

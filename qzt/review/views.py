@@ -91,10 +91,20 @@ def _render_application(application: Application, status: int = 200, error: str 
         "review/application.html", application=application, data=application.data, error=error,
         actions=admission.available(application.state.value, current_user.role.value),
         signature=signing.latest(application), changes=services.revision_changes(application),
-        overdue=services.overdue(application, today), history=audit.history(application),
+        overdue=services.overdue(application, today), **_history(application),
         file_names=file_names(application.data), today=today,
         action_labels=AUDIT_ACTIONS, state_labels=STATE_LABELS,
     ), status
+
+
+def _history(application: Application) -> dict:
+    """The audit log of the application, filtered by ?log=<action> and ?log_by=<staff id>."""
+    history = audit.history(application)
+    action, by = request.args.get("log", ""), request.args.get("log_by", "")
+    shown = [r for r in history if (not action or r.action == action) and (not by or str(r.actor_id) == by)]
+    actors = {r.actor_id: r.actor.name for r in history if r.actor is not None}
+    return {"history": shown, "log_actions": sorted({r.action for r in history}), "log_actors": actors,
+            "log_filter": {"log": action, "log_by": by}}
 
 
 @bp.post(f"/applications/<int(max={MAX_ID}):application_id>/claim")
