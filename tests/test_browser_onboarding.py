@@ -1,0 +1,518 @@
+"""The onboarding wizard (Art. 5–10, Annex 1) in a real browser, as an applicant on a phone goes through it.
+
+Registration, the eight steps with uploads, the inline htmx check, rows added with [添加…], the
+signature drawn on the canvas with the mouse, submission, the signed pledge PDF and its public
+verification page; resuming after logging out; and the no-JavaScript path. Screenshots of every page
+at phone and desktop width land in tests/screenshots/ (gitignored) for a human to look at.
+"""
+
+import re
+import struct
+import subprocess
+import zlib
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from browser import DESKTOP, PHONE, SCREENSHOTS, TIMEOUT_MS
+from conftest import PASSWORD
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+
+from qzt import pledges
+from qzt.extensions import db
+from qzt.models import Application, ApplicationState, PledgeSignature, Role
+from qzt.rules.eligibility import DECLARATIONS
+from qzt.rules.uscc import with_check_digit
+
+pytestmark = pytest.mark.browser
+
+PHONE_NUMBER = "13600000001"
+NAME = "佛山市顺德区家电检测技术有限公司"
+USCC = with_check_digit("91440606MA5X0001Y")
+BAD_USCC = USCC[:-1] + ("0" if USCC[-1] != "0" else "1")  # a wrong check digit
+INTRODUCTION = "专业从事家用电器安全、能效检验检测，具备CMA和CNAS资质，服务顺德家电产业二十年。"
+NEXT_YEAR = (date.today() + timedelta(days=400)).isoformat()
+SERVICES = [  # (服务类别, 项目名称, 项目内容, 优势服务项目)
+    ("检验检测", "家用电器安全检验检测", "依据GB 4706系列标准开展家用电器安全检验，出具CMA报告。", True),
+    ("知识产权", "商标与专利申报代理", "协助企业申报商标、发明专利和实用新型专利。", True),  # Art. 8: step 5
+    ("计量", "温度计量器具校准", "温度计、热电偶校准。", False),
+]
+
+
+# --- files a person would pick ---
+
+
+def write_pdf(path: Path, text: str = "Business licence (test copy)") -> Path:
+    """A small but well-formed one-page PDF (pdftotext reads it)."""
+    content = b"BT /F1 24 Tf 72 760 Td (" + text.encode("ascii") + b") Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    path.write_bytes(bytes(out))
+    return path
+
+
+def write_png(path: Path, width: int = 120, height: int = 80) -> Path:
+    """A real (if plain blue) PNG photo of a case."""
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+    rows = b"".join(b"\x00" + bytes((30, 90, 170)) * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+    return path
+
+
+# --- looking at pages ---
+
+# Controls smaller than a thumb; a checkbox counts through its label, which is the target.
+SMALL_TARGETS = """() => [...document.querySelectorAll(
+      'header a, header button, main a.button, main button, main input, main select, main textarea,'
+      + ' .progress a, .file-list a')]
+    .filter(el => el.offsetParent !== null && !el.closest('.visually-hidden'))
+    .filter(el => !(el.type === 'checkbox' && el.labels && el.labels.length))
+    .filter(el => el.getBoundingClientRect().height < 44)
+    .map(el => `${el.tagName} ${el.textContent.trim() || el.name}: ${el.getBoundingClientRect().height}px`)"""
+
+# Boxes whose content is wider than they are and not clipped: it runs into its neighbours.
+SPILLING = """() => [...document.querySelectorAll('header *, main *, footer *')]
+    .filter(el => {
+      const style = getComputedStyle(el);
+      if (el.offsetParent === null || style.display === 'inline') return false;
+      if (el.closest('.visually-hidden')) return false;
+      if (style.overflowX !== 'visible' || el.scrollWidth <= el.clientWidth + 1) return false;
+      for (let p = el.parentElement; p; p = p.parentElement) {
+        if (getComputedStyle(p).overflowX !== 'visible') return false;
+      }
+      return true;
+    })
+    .map(el => `${el.tagName}.${el.className}: ${el.scrollWidth}px in ${el.clientWidth}px`)"""
+
+
+def layout_problems(page: Page, where: str, phone: bool) -> list[str]:
+    """What a phone user would notice: sideways scrolling, text running into its neighbours, small targets."""
+    problems = []
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    if overflow > 0:
+        problems.append(f"{where} scrolls sideways by {overflow}px")
+    problems += [f"{where}: content wider than its box: {s}" for s in page.evaluate(SPILLING)]
+    if phone:
+        problems += [f"{where}: tap target under 44px: {s}" for s in page.evaluate(SMALL_TARGETS)]
+    return problems
+
+
+class Camera:
+    """Screenshots of the page at phone and desktop width, and the layout faults seen on the way."""
+
+    def __init__(self, page: Page):
+        self.page = page
+        self.problems: list[str] = []
+        SCREENSHOTS.mkdir(exist_ok=True)
+
+    def shoot(self, name: str) -> None:
+        for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
+            self.page.set_viewport_size(size)
+            self.page.screenshot(path=SCREENSHOTS / f"onboarding-{name}-{label}.png", full_page=True)
+            self.problems += layout_problems(self.page, f"{name}-{label}", phone=size == PHONE)
+        self.page.set_viewport_size(PHONE)
+
+
+def watch_console(page: Page) -> list[str]:
+    """Console errors (Chromium reports CSP violations there) and uncaught exceptions.
+
+    A step sent back with its errors answers 422, which Chromium also logs: that one is expected."""
+    problems: list[str] = []
+
+    def on_console(msg: ConsoleMessage) -> None:
+        if msg.type == "error" and "status of 422" not in msg.text:
+            problems.append(f"{page.url}: {msg.text}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: problems.append(f"{page.url}: {exc}"))
+    return problems
+
+
+# Whether a canvas has anything drawn on it.
+INKED = """selector => {
+    const canvas = document.querySelector(selector);
+    const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    for (let i = 3; i < pixels.length; i += 4) if (pixels[i]) return true;
+    return false;
+}"""
+
+
+# --- what a person does ---
+
+
+def register(page: Page, base: str, phone: str = PHONE_NUMBER) -> None:
+    page.goto(f"{base}/register")
+    page.get_by_label("手机号码", exact=True).fill(phone)
+    page.get_by_label("密码", exact=True).fill(PASSWORD)
+    page.get_by_label("确认密码", exact=True).fill(PASSWORD)
+    page.get_by_label("我已阅读并同意《隐私政策》").check()
+    page.get_by_role("button", name="注册", exact=True).click()
+    expect(page).to_have_url(f"{base}/onboarding/step/1")
+
+
+def log_in(page: Page, base: str, phone: str = PHONE_NUMBER) -> None:
+    page.goto(f"{base}/login")
+    page.get_by_label("手机号码", exact=True).fill(phone)
+    page.get_by_label("密码", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="登录", exact=True).click()
+    expect(page.get_by_role("button", name="退出")).to_be_visible()
+
+
+def log_out(page: Page) -> None:
+    page.get_by_role("navigation", name="主导航").get_by_role("button", name="退出").click()
+    expect(page.get_by_role("navigation", name="主导航").get_by_role("link", name="登录")).to_be_visible()
+
+
+def on_step(page: Page, base: str, number: int, title: str) -> None:
+    """The wizard shows step `number`, announced as the current one in the progress list."""
+    expect(page).to_have_url(f"{base}/onboarding/step/{number}")
+    expect(page.get_by_role("heading", level=2, name=title, exact=True)).to_be_visible()
+    progress = page.get_by_role("navigation", name="申请进度")
+    expect(progress.locator("[aria-current=step]")).to_contain_text(title)
+
+
+def press(page: Page, name: str) -> None:
+    page.get_by_role("button", name=name, exact=True).click()
+
+
+def fill_basic(page: Page, uscc: str = USCC) -> None:
+    page.get_by_label("机构名称", exact=True).fill(NAME)
+    page.get_by_label("统一社会信用代码", exact=True).fill(uscc)
+    page.get_by_label("法定代表人", exact=True).fill("张三")
+    page.get_by_label("机构类型", exact=True).select_option(label="专业机构")
+    page.get_by_label("所在区", exact=True).select_option(label="顺德区")
+    page.get_by_label("详细地址", exact=True).fill("大良街道新城区德民路1号")
+    page.get_by_label("机构简介", exact=True).fill(INTRODUCTION)
+    page.get_by_label("联系电话", exact=True).fill("0757-22223333")
+
+
+def fill_licence(page: Page, tmp_path: Path) -> None:
+    page.get_by_label("营业执照或法人证书", exact=True).set_input_files(write_pdf(tmp_path / "营业执照.pdf"))
+
+
+def row(page: Page, legend: str):
+    """One repeated row (a fieldset), found by its legend."""
+    return page.get_by_role("group", name=legend, exact=True)
+
+
+# --- the tests ---
+
+
+def test_a_new_institution_goes_through_the_whole_wizard(page: Page, live_server, tmp_path):
+    base, camera, console = live_server, Camera(page), watch_console(page)
+
+    # 机构入驻 in the header is the entry point (Art. 10).
+    page.goto(base)
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="机构入驻").click()
+    expect(page).to_have_url(f"{base}/register")
+    camera.shoot("register")
+    register(page, base)
+    expect(page.get_by_role("status").filter(has_text="注册成功")).to_be_visible()
+    expect(page.get_by_role("navigation", name="主导航").get_by_role("link", name="我的申请")).to_be_visible()
+    expect(page.get_by_role("navigation", name="主导航").get_by_role("link", name="通知")).to_be_visible()
+
+    # Step 1: the code is checked as soon as the field is left (htmx), before 下一步.
+    on_step(page, base, 1, "基本信息")
+    fill_basic(page, uscc=BAD_USCC)
+    uscc = page.get_by_label("统一社会信用代码", exact=True)
+    uscc.press("Tab")
+    message = page.locator("#uscc-msg")
+    expect(message).to_contain_text("统一社会信用代码无效")
+    expect(message).to_have_attribute("role", "alert")
+    camera.shoot("step1-invalid-uscc")
+    uscc.fill(USCC)
+    uscc.press("Tab")
+    expect(message).to_have_text("✓ 格式正确")
+    camera.shoot("step1-basic")
+    press(page, "下一步")
+
+    # Step 2: the licence, then a certificate row with a future date and its file.
+    on_step(page, base, 2, "执照与资质")
+    fill_licence(page, tmp_path)
+    press(page, "添加资质证书")
+    certificate = row(page, "资质证书 1")
+    expect(certificate).to_be_visible()
+    expect(page.locator(".current-file")).to_contain_text("营业执照.pdf")  # saved with the row action
+    certificate.get_by_label("证书名称", exact=True).fill("检验检测机构资质认定证书（CMA）")
+    certificate.get_by_label("证书编号", exact=True).fill("201919000123")
+    certificate.get_by_label("发证机构", exact=True).fill("广东省市场监督管理局")
+    certificate.get_by_label("有效期至", exact=True).fill(NEXT_YEAR)
+    certificate_file = write_pdf(tmp_path / "CMA证书.pdf", "CMA certificate")
+    certificate.get_by_label("证书文件", exact=True).set_input_files(certificate_file)
+    camera.shoot("step2-licence")
+    press(page, "下一步")
+
+    # Step 3: three service items, two of them featured (Art. 7); one featured is refused first.
+    on_step(page, base, 3, "服务项目")
+    for n in range(1, 4):
+        press(page, "添加服务项目")
+        expect(row(page, f"服务项目 {n}")).to_be_visible()
+    for n, (category, title, content, _featured) in enumerate(SERVICES, 1):
+        item = row(page, f"服务项目 {n}")
+        item.get_by_label("服务类别", exact=True).select_option(label=category)
+        item.get_by_label("项目名称", exact=True).fill(title)
+        item.get_by_label("项目内容", exact=True).fill(content)
+    row(page, "服务项目 1").get_by_label("设为优势服务项目").check()
+    press(page, "下一步")
+    expect(page.locator(".form-errors")).to_contain_text("当前1项")
+    expect(page.locator(".form-errors")).to_contain_text("第七条")
+    camera.shoot("step3-services-error")
+    expect(row(page, "服务项目 3").get_by_label("项目名称", exact=True)).to_have_value(SERVICES[2][1])
+    row(page, "服务项目 2").get_by_label("设为优势服务项目").check()
+    camera.shoot("step3-services")
+    press(page, "下一步")
+
+    # Step 4: one customer-service agent (Art. 6).
+    on_step(page, base, 4, "客服人员")
+    press(page, "添加客服人员")
+    agent = row(page, "客服人员 1")
+    agent.get_by_label("客服姓名", exact=True).fill("李小敏")
+    agent.get_by_label("客服手机号码", exact=True).fill("13900001001")
+    agent.get_by_label("服务时间", exact=True).fill("工作日 8:00-18:00")
+    camera.shoot("step4-agents")
+    press(page, "下一步")
+
+    # Step 5 appears because a featured item is 知识产权 (Art. 8): clients and case photos.
+    on_step(page, base, 5, "证明材料")
+    clients = "佛山市某电器有限公司 商标注册 2025-06\n佛山市某五金厂 发明专利 2024-11"
+    page.get_by_label("客户名录", exact=True).fill(clients)
+    page.get_by_label("案例图片", exact=True).set_input_files(write_png(tmp_path / "商标注册证.png"))
+    camera.shoot("step5-evidence")
+    press(page, "下一步")
+
+    # Step 6: the four declarations of Art. 5.
+    on_step(page, base, 6, "入驻声明")
+    for label in DECLARATIONS.values():
+        page.get_by_label(label, exact=True).check()
+    camera.shoot("step6-declarations")
+    press(page, "下一步")
+
+    # Step 7: the pledge (Annex 1), signed with a typed name, a drawn signature and the password.
+    on_step(page, base, 7, "签署承诺书")
+    pledge = pledges.current()
+    expect(page.get_by_role("article", name="承诺书全文")).to_contain_text(pledge.articles[1][3:20])
+    page.get_by_label("签署人姓名", exact=True).fill("张三")
+    canvas = page.locator("canvas.signature-canvas")
+    canvas.scroll_into_view_if_needed()
+    # Scaled to the phone's width at 3:1; a finger on it draws instead of scrolling the page.
+    box = canvas.bounding_box()
+    assert box["width"] <= PHONE["width"] - 32 and abs(box["width"] / box["height"] - 3) < 0.05, box
+    expect(canvas).to_have_css("touch-action", "none")
+    expect(canvas).to_have_css("background-color", "rgb(255, 255, 255)")
+    signature_field = page.locator("input[name=signature]")
+    expect(signature_field).to_have_value("")
+    page.mouse.move(box["x"] + box["width"] * 0.1, box["y"] + box["height"] * 0.7)
+    page.mouse.down()
+    for i in range(1, 21):  # a rising, wavy stroke
+        x = box["x"] + box["width"] * (0.1 + 0.04 * i)
+        y = box["y"] + box["height"] * (0.7 - 0.02 * i + (0.12 if i % 4 < 2 else -0.12))
+        page.mouse.move(x, y, steps=2)
+    page.mouse.up()
+    expect(signature_field).to_have_value(re.compile(r"^data:image/png;base64,[A-Za-z0-9+/]{200,}"))
+    expect(page.get_by_role("button", name="清除签名")).to_be_visible()
+    page.get_by_label("我已阅读并同意承诺书", exact=True).check()
+    # A mistyped password sends the page back: the drawing is kept, in the field and on the canvas.
+    page.get_by_label("登录密码", exact=True).fill("not-my-password")
+    press(page, "签署承诺书")
+    expect(page.locator(".sign-form")).to_contain_text("登录密码不正确")
+    expect(signature_field).to_have_value(re.compile(r"^data:image/png;base64,"))
+    expect(page.get_by_label("签署人姓名", exact=True)).to_have_value("张三")
+    expect(page.get_by_label("我已阅读并同意承诺书", exact=True)).to_be_checked()
+    page.wait_for_function(INKED, arg="canvas.signature-canvas")
+    page.get_by_label("登录密码", exact=True).fill(PASSWORD)
+    camera.shoot("step7-pledge")
+    press(page, "签署承诺书")
+
+    # Step 8: everything is there; submit.
+    on_step(page, base, 8, "确认提交")
+    expect(page.get_by_role("status").filter(has_text="承诺书已签署")).to_be_visible()
+    summary = page.locator(".summary")
+    expect(summary.locator(".form-errors")).to_have_count(0)
+    for text in (NAME, USCC, "家用电器安全检验检测", "李小敏", "营业执照.pdf"):
+        expect(summary).to_contain_text(text)
+    progress = page.get_by_role("navigation", name="申请进度")
+    expect(progress.locator("li.done")).to_have_count(7)
+    camera.shoot("step8-summary")
+    press(page, "提交申请")
+
+    expect(page).to_have_url(f"{base}/onboarding")
+    expect(page.get_by_role("status").filter(has_text="入驻申请已提交")).to_be_visible()
+    expect(page.locator(".badge.state-submitted")).to_have_text("待初审")
+    camera.shoot("status")
+
+    db.session.rollback()  # see what the server thread committed
+    application = db.session.scalar(db.select(Application))
+    signature = db.session.scalar(db.select(PledgeSignature))
+    assert application.state == ApplicationState.SUBMITTED
+    assert signature.signer_name == "张三" and signature.signature_file_id is not None  # the drawing
+
+    # The signed pledge as a PDF: the institution, the eight articles and the text's SHA-256.
+    with page.expect_download(timeout=30_000) as download_info:  # WeasyPrint loads its fonts on first use
+        page.get_by_role("link", name="下载承诺书PDF").click()
+    pdf = tmp_path / "pledge.pdf"
+    download_info.value.save_as(pdf)
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True, timeout=30
+    ).stdout
+    flat = re.sub(r"\s+", "", text)
+    assert NAME in flat and "张三" in flat
+    assert len(pledge.articles) == 8
+    for article in pledge.articles:
+        phrase = re.sub(r"^\d+\.\s*", "", article)[:16]
+        assert re.sub(r"\s+", "", phrase) in flat, phrase
+    assert pledge.sha256 in flat
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", str(pdf), str(SCREENSHOTS / "onboarding-pledge-pdf")],
+        check=True,
+        timeout=60,
+    )
+
+    # Anyone holding the link sees the same record, in force.
+    page.get_by_role("link", name="查验承诺书").click()
+    expect(page).to_have_url(f"{base}/verify/{signature.code}")
+    main = page.get_by_role("main")
+    expect(main).to_contain_text(pledge.sha256)
+    expect(main).to_contain_text(NAME)
+    expect(main.locator(".badge")).to_have_text("有效")
+    camera.shoot("verify")
+
+    assert not camera.problems, "\n".join(camera.problems)
+    assert not console, "\n".join(console)
+
+
+def test_leaving_and_coming_back_resumes_where_the_applicant_stopped(page: Page, live_server, tmp_path):
+    base = live_server
+    register(page, base)
+    fill_basic(page)
+    press(page, "下一步")
+    on_step(page, base, 2, "执照与资质")
+    fill_licence(page, tmp_path)
+    press(page, "下一步")
+    on_step(page, base, 3, "服务项目")
+    log_out(page)
+
+    log_in(page, base)
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="我的申请").click()
+    on_step(page, base, 3, "服务项目")
+    progress = page.get_by_role("navigation", name="申请进度")
+    expect(progress.locator("li.done")).to_have_count(2)
+
+    progress.get_by_role("link", name=re.compile("执照与资质")).click()
+    on_step(page, base, 2, "执照与资质")
+    expect(page.locator(".current-file")).to_contain_text("营业执照.pdf")
+    progress.get_by_role("link", name=re.compile("基本信息")).click()
+    on_step(page, base, 1, "基本信息")
+    expect(page.get_by_label("机构名称", exact=True)).to_have_value(NAME)
+    expect(page.get_by_label("统一社会信用代码", exact=True)).to_have_value(USCC)
+    expect(page.get_by_label("所在区", exact=True)).to_have_value("shunde")
+    expect(page.get_by_label("机构简介", exact=True)).to_have_value(INTRODUCTION)
+
+
+def test_the_wizard_works_without_javascript(browser: Browser, live_server, tmp_path):
+    base = live_server
+    context = browser.new_context(java_script_enabled=False, viewport=PHONE, locale="zh-CN")
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        register(page, base)
+        fill_basic(page)
+        press(page, "下一步")
+        on_step(page, base, 2, "执照与资质")
+
+        # [添加服务项目] is a real submit button: the server adds the row and sends the page back.
+        page.goto(f"{base}/onboarding/step/3")
+        press(page, "添加服务项目")
+        first = row(page, "服务项目 1")
+        first.get_by_label("服务类别", exact=True).select_option(label="计量")
+        first.get_by_label("项目名称", exact=True).fill("长度计量校准")
+        press(page, "添加服务项目")
+        expect(row(page, "服务项目 2")).to_be_visible()
+        expect(first.get_by_label("项目名称", exact=True)).to_have_value("长度计量校准")
+        camera = Camera(page)
+        camera.shoot("nojs-step3-services")
+        press(page, "保存草稿")
+        expect(page).to_have_url(f"{base}/onboarding/step/3")
+        expect(page.get_by_role("status").filter(has_text="草稿已保存")).to_be_visible()
+
+        # The pledge is signed with the typed name alone: no canvas to draw on.
+        page.goto(f"{base}/onboarding/step/7")
+        expect(page.get_by_role("button", name="清除签名")).to_be_hidden()
+        page.get_by_label("签署人姓名", exact=True).fill("张三")
+        page.get_by_label("登录密码", exact=True).fill(PASSWORD)
+        page.get_by_label("我已阅读并同意承诺书", exact=True).check()
+        press(page, "签署承诺书")
+        on_step(page, base, 8, "确认提交")
+        expect(page.get_by_role("status").filter(has_text="承诺书已签署")).to_be_visible()
+        # Not complete yet: the summary lists what is missing, with links to the steps.
+        problems = page.locator(".summary .form-errors")
+        expect(problems).to_contain_text("请上传营业执照或法人证书")
+        expect(problems.get_by_role("link", name="第2步")).to_have_attribute("href", "/onboarding/step/2")
+        camera.shoot("nojs-step8-summary-incomplete")
+        assert not camera.problems, "\n".join(camera.problems)
+    finally:
+        context.close()
+
+    db.session.rollback()
+    signature = db.session.scalar(db.select(PledgeSignature))
+    assert signature.signer_name == "张三" and signature.signature_file_id is None
+
+
+HEADER = {  # who: (links shown, links not shown, where the role's own link leads)
+    "visitor": (["机构名录", "机构入驻", "登录"], ["我的申请", "工作台", "通知"], "/register"),
+    "institution": (["机构名录", "我的申请", "通知"], ["机构入驻", "工作台"], "/onboarding/step/1"),
+    "operator": (["机构名录", "工作台", "通知"], ["机构入驻", "我的申请"], "/staff/applications"),
+}
+
+
+@pytest.mark.parametrize("who", HEADER)
+def test_the_header_offers_each_visitor_their_way_in(page: Page, live_server, make_user, who):
+    """机构入驻 for visitors (Art. 10's entry point), 我的申请 for institutions, 工作台 for staff; 通知 once
+    logged in. All of it fits a 390px phone, wrapping to a second row, with thumb-sized links."""
+    base, (shown, hidden, target) = live_server, HEADER[who]
+    header = page.get_by_role("navigation", name="主导航")
+    if who == "visitor":
+        page.goto(base)
+    elif who == "institution":
+        register(page, base)
+    else:
+        make_user(Role.OPERATOR, phone="13900001111", name="平台运维张小明")
+        log_in(page, base, "13900001111")
+    for name in shown:
+        expect(header.get_by_role("link", name=name, exact=True)).to_be_visible()
+    for name in hidden:
+        expect(header.get_by_role("link", name=name, exact=True)).to_have_count(0)
+    own = header.get_by_role("link", name=shown[1], exact=True)
+    own.click()
+    expect(page).to_have_url(base + target)
+    expect(own).to_have_attribute("aria-current", "page" if who == "visitor" else "true")
+    problems = layout_problems(page, who, phone=True)
+    if who != "visitor":
+        header.get_by_role("link", name="通知", exact=True).click()
+        expect(page).to_have_url(f"{base}/notices")
+        expect(page.get_by_role("heading", level=1)).to_have_text("我的通知")
+        expect(header.get_by_role("link", name="通知", exact=True)).to_have_attribute("aria-current", "page")
+    assert not problems, "\n".join(problems)
