@@ -229,6 +229,19 @@ def test_a_new_institution_goes_through_the_whole_wizard(page: Page, live_server
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="机构入驻").click()
     expect(page).to_have_url(f"{base}/register")
     camera.shoot("register")
+    press(page, "注册")  # nothing filled in: every field says what it needs
+    expect(page.locator(".field-error")).to_have_count(4)
+    expect(page.get_by_text("请阅读并勾选同意《隐私政策》后再注册")).to_be_visible()
+    camera.shoot("register-errors")
+    # The privacy policy opens in a new tab, so that what was typed stays.
+    with page.context.expect_page() as new_tab:
+        page.get_by_role("link", name="查看隐私政策").click()
+    privacy = new_tab.value
+    expect(privacy.get_by_role("heading", level=1)).to_have_text("佛山企质通隐私政策")
+    policy = Camera(privacy)
+    policy.shoot("privacy")
+    camera.problems += policy.problems
+    privacy.close()
     register(page, base)
     expect(page.get_by_role("status").filter(has_text="注册成功")).to_be_visible()
     expect(page.get_by_role("navigation", name="主导航").get_by_role("link", name="我的申请")).to_be_visible()
