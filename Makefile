@@ -14,6 +14,7 @@ run: setup database
 	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - app:app
 
 test: system-test setup
+	$(BIN)/ruff check qzt tests bench app.py
 	$(MAKE) --no-print-directory test-sqlite test-postgresql
 
 test-sqlite:
@@ -49,9 +50,11 @@ database: setup
 
 bench: setup
 	$(BIN)/python bench/directory.py
+	$(BIN)/python bench/pledge_pdf.py
 
 lint: setup
-	$(BIN)/ruff check qzt tests bench
+	$(BIN)/ruff check qzt tests bench app.py
+	$(BIN)/ruff format --check qzt tests bench app.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor

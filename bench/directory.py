@@ -26,8 +26,24 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
-QUERIES = ["计量", "检测", "认证", "CMA", "cnas", "ISO9001", "知识产权", "检验检测", "质量管理体系", "校准",
-           "商标", "特种设备", "佛山", "顺德", "标准制定", "培训"]
+QUERIES = [
+    "计量",
+    "检测",
+    "认证",
+    "CMA",
+    "cnas",
+    "ISO9001",
+    "知识产权",
+    "检验检测",
+    "质量管理体系",
+    "校准",
+    "商标",
+    "特种设备",
+    "佛山",
+    "顺德",
+    "标准制定",
+    "培训",
+]
 
 
 def free_port() -> int:
@@ -40,14 +56,16 @@ def prepare(env: dict, count: int) -> None:
     flask = [str(BIN / "flask"), "--app", "app"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     started = time.perf_counter()
-    subprocess.run([*flask, "qzt", "demo", "--count", str(count)], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [*flask, "qzt", "demo", "--count", str(count)], cwd=ROOT, env=env, check=True, capture_output=True
+    )
     print(f"demo data: {count} institutions in {time.perf_counter() - started:.1f} s")
 
 
 def wrk_rps(url: str, seconds: int) -> float:
-    out = subprocess.run(["wrk", "-t2", "-c8", f"-d{seconds}s", url], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        ["wrk", "-t2", "-c8", f"-d{seconds}s", url], capture_output=True, text=True, check=True
+    ).stdout
     line = next(x for x in out.splitlines() if x.startswith("Requests/sec:"))
     return float(line.split()[1])
 
@@ -79,7 +97,10 @@ def throughput(env: dict, seconds: int, cache: bool = True) -> dict[str, float]:
     port = free_port()
     server = subprocess.Popen(
         [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "app:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -90,11 +111,16 @@ def throughput(env: dict, seconds: int, cache: bool = True) -> dict[str, float]:
             except OSError:
                 time.sleep(0.1)
         measure = wrk_rps if shutil.which("wrk") else python_rps
-        print(f"load generator: {'wrk' if measure is wrk_rps else 'python threads'}, {seconds} s per route, "
-              f"page cache {'on' if cache else 'off'}")
-        routes = {"trivial /healthz": "/healthz", "directory": "/directory",
-                  "directory ?q=检测": "/directory?q=%E6%A3%80%E6%B5%8B",
-                  "home (category counts)": "/"}
+        print(
+            f"load generator: {'wrk' if measure is wrk_rps else 'python threads'}, {seconds} s per route, "
+            f"page cache {'on' if cache else 'off'}"
+        )
+        routes = {
+            "trivial /healthz": "/healthz",
+            "directory": "/directory",
+            "directory ?q=检测": "/directory?q=%E6%A3%80%E6%B5%8B",
+            "home (category counts)": "/",
+        }
         for path in routes.values():  # warm up every worker
             for _ in range(10):
                 urllib.request.urlopen(base + path).read()
@@ -144,9 +170,16 @@ def main() -> None:
         prepare(env, args.count)
         rps = throughput(env, args.seconds)
         uncached = throughput(env, args.seconds, cache=False)
-        rps.update({f"{name} (no page cache)": value for name, value in uncached.items()
-                    if not name.startswith("trivial")})
-        p50, p95, worst = search_latency(url.replace("postgresql://", "postgresql+psycopg://", 1), args.rounds)
+        rps.update(
+            {
+                f"{name} (no page cache)": value
+                for name, value in uncached.items()
+                if not name.startswith("trivial")
+            }
+        )
+        p50, p95, worst = search_latency(
+            url.replace("postgresql://", "postgresql+psycopg://", 1), args.rounds
+        )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -154,12 +187,16 @@ def main() -> None:
     print(f"\n{'route':<42}{'req/s':>10}{'vs trivial':>12}")
     for name, value in rps.items():
         print(f"{name:<42}{value:>10.0f}{value / baseline:>11.0%}")
-    print(f"\nsearch in-process over {args.count} institutions: p50 {p50:.2f} ms, p95 {p95:.2f} ms, "
-          f"max {worst:.2f} ms")
+    print(
+        f"\nsearch in-process over {args.count} institutions: p50 {p50:.2f} ms, p95 {p95:.2f} ms, "
+        f"max {worst:.2f} ms"
+    )
     ok_ratio = rps["directory"] / baseline >= 0.30
     ok_p95 = p95 <= 10
-    print(f"targets: directory >= 30% of trivial: {'met' if ok_ratio else 'MISSED'}; "
-          f"search p95 <= 10 ms: {'met' if ok_p95 else 'MISSED'}")
+    print(
+        f"targets: directory >= 30% of trivial: {'met' if ok_ratio else 'MISSED'}; "
+        f"search p95 <= 10 ms: {'met' if ok_p95 else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":

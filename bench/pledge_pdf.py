@@ -48,13 +48,28 @@ def make_signature():
     user.set_password(PASSWORD)
     db.session.add(user)
     db.session.flush()
-    application = Application(applicant_id=user.id, data={"basic": {
-        "name": "佛山市顺德区家电检测技术有限公司", "uscc": with_check_digit("91440604MA0000001")}})
+    application = Application(
+        applicant_id=user.id,
+        data={
+            "basic": {
+                "name": "佛山市顺德区家电检测技术有限公司",
+                "uscc": with_check_digit("91440604MA0000001"),
+            }
+        },
+    )
     db.session.add(application)
     db.session.flush()
     image = files.store_bytes(user, "signature", signature_png(), "signature.png", images_only=True)
-    signature = signing.sign(application, user, typed_name="张三", password=PASSWORD, agreed=True,
-                             signature_image=image, ip="127.0.0.1", user_agent="bench")
+    signature = signing.sign(
+        application,
+        user,
+        typed_name="张三",
+        password=PASSWORD,
+        agreed=True,
+        signature_image=image,
+        ip="127.0.0.1",
+        user_agent="bench",
+    )
     db.session.commit()
     return signature
 
@@ -79,18 +94,26 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite3", "INSTANCE_PATH": tmp,
-                          "SECRET_KEY": "bench"})
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite3",
+                "INSTANCE_PATH": tmp,
+                "SECRET_KEY": "bench",
+            }
+        )
         with app.test_request_context(base_url="https://qzt.foshan.example"):
             upgrade()
             signature = make_signature()
             html = render_template(TEMPLATE, **pledge_context(signature))
             stylesheets = [CSS(filename=pdf_dir() / name) for name in STYLESHEETS]
 
-            timings = medians({
-                "pledge_pdf": lambda: pledge_pdf(signature),
-                "bare": lambda: HTML(string=html).write_pdf(stylesheets=stylesheets),
-            }, args.runs)
+            timings = medians(
+                {
+                    "pledge_pdf": lambda: pledge_pdf(signature),
+                    "bare": lambda: HTML(string=html).write_pdf(stylesheets=stylesheets),
+                },
+                args.runs,
+            )
             pdf = pledge_pdf(signature)
             if args.save:
                 args.save.write_bytes(pdf)

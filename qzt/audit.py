@@ -4,8 +4,16 @@ from qzt.extensions import db
 from qzt.models import AuditRecord, User
 
 
-def record(actor: User | None, action: str, obj, *, before: dict | None = None, after: dict | None = None,
-           note: str = "", ip: str = "") -> AuditRecord:
+def record(
+    actor: User | None,
+    action: str,
+    obj,
+    *,
+    before: dict | None = None,
+    after: dict | None = None,
+    note: str = "",
+    ip: str = "",
+) -> AuditRecord:
     """Append an audit record for `action` on `obj` (any model with an id)."""
     entry = AuditRecord(
         actor_id=actor.id if actor is not None and actor.is_authenticated else None,
@@ -22,7 +30,9 @@ def record(actor: User | None, action: str, obj, *, before: dict | None = None, 
 
 
 def history(obj) -> list[AuditRecord]:
-    stmt = (db.select(AuditRecord)
-            .where(AuditRecord.object_type == type(obj).__tablename__, AuditRecord.object_id == obj.id)
-            .order_by(AuditRecord.id))
+    stmt = (
+        db.select(AuditRecord)
+        .where(AuditRecord.object_type == type(obj).__tablename__, AuditRecord.object_id == obj.id)
+        .order_by(AuditRecord.id)
+    )
     return list(db.session.scalars(stmt))

@@ -141,8 +141,10 @@ def accounts_command() -> None:
     """列出演示账号（角色、手机号码、密码），供本地试用。"""
     users = {u.phone: u for u in db.session.scalars(sa.select(User).where(User.phone.in_(demo.DEMO_PHONES)))}
     if not users:
-        click.echo("没有演示账号。运行 flask --app app qzt demo 生成演示数据和账号，"
-                   "或用 flask --app app qzt create-user 创建账号。")
+        click.echo(
+            "没有演示账号。运行 flask --app app qzt demo 生成演示数据和账号，"
+            "或用 flask --app app qzt create-user 创建账号。"
+        )
         return
     click.echo("演示账号（手机号码 / 密码 / 角色）：")
     for account in demo.DEMO_ACCOUNTS:
@@ -183,10 +185,14 @@ def tick_command(batch: int) -> None:
     except sms.SmsConfigError as e:
         _fail(f"短信设置有误：{e}")
     result = notifications.tick(backend, batch=batch)
-    click.echo(f"短信通知：发送{result.sent}条，失败待重试{result.retried}条，多次失败已放弃{result.failed}条。")
+    click.echo(
+        f"短信通知：发送{result.sent}条，失败待重试{result.retried}条，多次失败已放弃{result.failed}条。"
+    )
     if result.stuck:
         minutes = int(notifications.STUCK_AFTER.total_seconds() // 60)
-        click.echo(f"{len(result.stuck)}条通知发送中断超过{minutes}分钟，未自动重发（可能已送达），请到短信服务商处核实：")
+        click.echo(
+            f"{len(result.stuck)}条通知发送中断超过{minutes}分钟，未自动重发（可能已送达），请到短信服务商处核实："
+        )
         for n in notifications.stuck():
             started = notifications.as_utc(n.claimed_at).astimezone(ZoneInfo("Asia/Shanghai"))
             click.echo(f"  #{n.id}  {mask(n.phone)}  {n.kind}  {n.title}  开始发送于{started:%Y-%m-%d %H:%M}")

@@ -12,7 +12,7 @@ def database_url(instance_path: str) -> str:
     # Plain postgresql:// URLs (as hosting panels hand them out) go through psycopg 3.
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

@@ -61,17 +61,27 @@ PROFILES: dict[str, Profile] = {
         research=("产业发展研究院", "企业发展研究中心"),
         focus="企业战略规划与转型升级咨询",
         services=(
-            ("企业发展战略规划",
-             "结合行业趋势与企业现状，制定三至五年发展战略，分解年度目标并给出实施路径。"),
-            ("数字化转型规划",
-             "诊断企业信息化水平，规划ERP、MES、WMS等系统建设路线，协助申报数字化转型项目。"),
-            ("高新技术企业认定辅导",
-             "梳理研发项目、研发费用与知识产权，编制申报材料，协助通过高新技术企业认定。"),
+            (
+                "企业发展战略规划",
+                "结合行业趋势与企业现状，制定三至五年发展战略，分解年度目标并给出实施路径。",
+            ),
+            (
+                "数字化转型规划",
+                "诊断企业信息化水平，规划ERP、MES、WMS等系统建设路线，协助申报数字化转型项目。",
+            ),
+            (
+                "高新技术企业认定辅导",
+                "梳理研发项目、研发费用与知识产权，编制申报材料，协助通过高新技术企业认定。",
+            ),
             ("专精特新企业培育辅导", "对照广东省专精特新中小企业评价指标开展差距分析，辅导企业逐级申报。"),
-            ("智能制造能力成熟度评估",
-             "依据GB/T 39116开展现场诊断，出具智能制造能力成熟度评估报告与改进建议。"),
-            ("技改与质量提升项目申报",
-             "提供工业企业技术改造、质量提升等专项资金政策解读、材料编制与申报跟踪。"),
+            (
+                "智能制造能力成熟度评估",
+                "依据GB/T 39116开展现场诊断，出具智能制造能力成熟度评估报告与改进建议。",
+            ),
+            (
+                "技改与质量提升项目申报",
+                "提供工业企业技术改造、质量提升等专项资金政策解读、材料编制与申报跟踪。",
+            ),
         ),
         qualifications=(_ISO9001, ("企业管理咨询服务能力评价证书", "CMC-{yy}{n4}", "中国企业联合会")),
     ),
@@ -80,8 +90,10 @@ PROFILES: dict[str, Profile] = {
         research=("工业设计研究院", "设计创新中心"),
         focus="工业设计与产品创新",
         services=(
-            ("工业产品外观设计",
-             "为家电、家具、五金等产品提供造型、CMF与人机工学设计，交付三维模型与效果图。"),
+            (
+                "工业产品外观设计",
+                "为家电、家具、五金等产品提供造型、CMF与人机工学设计，交付三维模型与效果图。",
+            ),
             ("结构设计与手板样机", "完成产品结构设计与DFM可制造性分析，提供CNC与3D打印手板样机。"),
             ("小家电创新设计", "围绕厨房小家电与个人护理电器开展用户研究、概念设计与设计验证。"),
             ("产品包装设计", "提供包装结构、视觉与环保材料方案，兼顾运输跌落与成本要求。"),
@@ -145,10 +157,14 @@ PROFILES: dict[str, Profile] = {
         research=("标准化研究院", "标准化研究中心"),
         focus="标准研制与标准化咨询",
         services=(
-            ("企业标准编制与自我声明公开",
-             "协助企业编制产品企业标准，并在企业标准信息公共服务平台自我声明公开。"),
-            ("团体标准研制",
-             "联合行业协会与龙头企业研制团体标准，提供立项、起草、征求意见到发布的全流程服务。"),
+            (
+                "企业标准编制与自我声明公开",
+                "协助企业编制产品企业标准，并在企业标准信息公共服务平台自我声明公开。",
+            ),
+            (
+                "团体标准研制",
+                "联合行业协会与龙头企业研制团体标准，提供立项、起草、征求意见到发布的全流程服务。",
+            ),
             ("国家标准与行业标准参编", "协助企业参与国家标准、行业标准起草，提升企业在行业中的话语权。"),
             ("标准化良好行为企业创建", "依据GB/T 35778辅导企业建立标准体系，创建标准化良好行为企业。"),
             ("企业标准“领跑者”申报", "开展标准指标对比分析，辅导企业申报企业标准“领跑者”。"),
@@ -161,8 +177,10 @@ PROFILES: dict[str, Profile] = {
         research=("认证技术中心",),
         focus="管理体系认证与产品认证",
         services=(
-            ("ISO9001质量管理体系认证",
-             "依据GB/T 19001开展质量管理体系认证审核，颁发认证证书并实施年度监督。"),
+            (
+                "ISO9001质量管理体系认证",
+                "依据GB/T 19001开展质量管理体系认证审核，颁发认证证书并实施年度监督。",
+            ),
             ("ISO14001环境管理体系认证", "依据GB/T 24001开展环境管理体系认证，帮助企业满足客户与环保要求。"),
             ("ISO45001职业健康安全管理体系认证", "依据GB/T 45001开展职业健康安全管理体系认证审核。"),
             ("CCC强制性产品认证代理", "协助企业办理CCC认证申请、型式试验送样与工厂检查。"),
@@ -234,8 +252,10 @@ PROFILES: dict[str, Profile] = {
     ),
     "intellectual-property": Profile(
         firms=(
-            "知识产权代理有限公司", "专利代理事务所（普通合伙）",
-            "商标事务所有限公司", "知识产权服务有限公司",
+            "知识产权代理有限公司",
+            "专利代理事务所（普通合伙）",
+            "商标事务所有限公司",
+            "知识产权服务有限公司",
         ),
         research=("知识产权信息服务中心", "知识产权研究中心"),
         focus="商标注册与专利申请代理",
@@ -332,7 +352,11 @@ _DISTRICT_WEIGHTS = {"chancheng": 24, "nanhai": 26, "shunde": 26, "gaoming": 7, 
 
 # Region codes (GB/T 2260) inside 统一社会信用代码.
 _REGION = {
-    "chancheng": "440604", "nanhai": "440605", "shunde": "440606", "sanshui": "440607", "gaoming": "440608",
+    "chancheng": "440604",
+    "nanhai": "440605",
+    "shunde": "440606",
+    "sanshui": "440607",
+    "gaoming": "440608",
 }
 _STREETS = {
     "chancheng": ("季华五路", "汾江中路", "岭南大道北", "魁奇一路", "绿景路", "张槎一路"),
@@ -341,8 +365,13 @@ _STREETS = {
     "gaoming": ("荷城街道沧江路", "荷城街道兴创路", "杨和镇高明大道"),
     "sanshui": ("西南街道广海大道", "乐平镇中心大道", "云东海街道永业路"),
 }
-_LANDLINE = {"chancheng": ("83", "82", "85"), "nanhai": ("86", "81"), "shunde": ("22", "23", "26", "28"),
-             "gaoming": ("88",), "sanshui": ("87",)}
+_LANDLINE = {
+    "chancheng": ("83", "82", "85"),
+    "nanhai": ("86", "81"),
+    "shunde": ("22", "23", "26", "28"),
+    "gaoming": ("88",),
+    "sanshui": ("87",),
+}
 # (city prefix for names, address prefix, region code, area code) for institutions outside Foshan.
 _OUTSIDE = (
     ("广州", "广州市天河区天河北路", "440106", "020"),
@@ -353,16 +382,65 @@ _OUTSIDE = (
     ("江门", "江门市蓬江区建设路", "440703", "0750"),
 )
 _BRAND_CHARS = "华粤佛南顺信诚德正源科瑞恒安达通衡准鼎盛嘉美宏利泰丰禾智优创新维康汇博思睿联骏威腾凯"
-_UNIVERSITIES = ("佛山科学技术学院", "顺德职业技术学院", "佛山职业技术学院", "广东工业大学", "华南理工大学",
-                 "华南师范大学", "暨南大学")
-_INDUSTRIES = ("家电", "陶瓷", "铝型材", "家具", "纺织服装", "机械装备", "五金", "食品饮料", "照明", "新材料",
-               "汽车零部件", "医疗器械", "电子信息", "涂料化工")
-_CLOSINGS = ("坚持公正、科学、准确、高效的服务理念。", "致力于为企业提供一站式质量技术解决方案。",
-             "服务响应及时，收费公开透明。")
+_UNIVERSITIES = (
+    "佛山科学技术学院",
+    "顺德职业技术学院",
+    "佛山职业技术学院",
+    "广东工业大学",
+    "华南理工大学",
+    "华南师范大学",
+    "暨南大学",
+)
+_INDUSTRIES = (
+    "家电",
+    "陶瓷",
+    "铝型材",
+    "家具",
+    "纺织服装",
+    "机械装备",
+    "五金",
+    "食品饮料",
+    "照明",
+    "新材料",
+    "汽车零部件",
+    "医疗器械",
+    "电子信息",
+    "涂料化工",
+)
+_CLOSINGS = (
+    "坚持公正、科学、准确、高效的服务理念。",
+    "致力于为企业提供一站式质量技术解决方案。",
+    "服务响应及时，收费公开透明。",
+)
 _SURNAMES = "陈李黄梁何张冯林吴罗刘邓麦区杨周谢郭潘欧伍朱钟卢苏"
 _GIVEN = "伟敏静丽强磊洁婷俊杰嘉欣晓志文慧健燕颖斌华明芳锦浩宇琳雯峰玲"
-_MOBILE_PREFIXES = ("135", "136", "137", "138", "139", "150", "158", "159", "186", "188", "189", "133", "177",
-                    "180", "191", "199", "130", "131", "132", "155", "156", "185", "176", "182", "187")
+_MOBILE_PREFIXES = (
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "158",
+    "159",
+    "186",
+    "188",
+    "189",
+    "133",
+    "177",
+    "180",
+    "191",
+    "199",
+    "130",
+    "131",
+    "132",
+    "155",
+    "156",
+    "185",
+    "176",
+    "182",
+    "187",
+)
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _CODE_SPACE = 31**7
 _CODE_STEP = 19_260_817_003  # coprime with 31: i -> code is a permutation
@@ -405,8 +483,11 @@ def institution(i: int, rng: random.Random) -> InstitutionRecord:
         services=services,
         qualifications=_qualifications(rng, profile, opened_on),
         agents=[
-            AgentRecord(name=_person(rng), phone=_mobile(rng),
-                        hours=rng.choice(("工作日 8:00-18:00", "工作日 8:30-17:30", "周一至周六 9:00-18:00")))
+            AgentRecord(
+                name=_person(rng),
+                phone=_mobile(rng),
+                hours=rng.choice(("工作日 8:00-18:00", "工作日 8:30-17:30", "周一至周六 9:00-18:00")),
+            )
             for _ in range(rng.choice((1, 1, 2)))
         ],
     )
@@ -471,8 +552,11 @@ def _services(rng: random.Random, primary: str) -> list[ServiceRecord]:
     second = rng.choice([c for c in _CATEGORY_SLUGS if c != primary]) if rng.random() < 0.6 else None
     for _ in range(ordinary):
         category = second if second and rng.random() < 0.5 else primary
-        pool = rest if category == primary else [s for s in PROFILES[second].services
-                                                  if (second, *s) not in items]
+        pool = (
+            rest
+            if category == primary
+            else [s for s in PROFILES[second].services if (second, *s) not in items]
+        )
         if not pool:
             continue
         title, content = rng.choice(pool)
@@ -485,8 +569,14 @@ def _services(rng: random.Random, primary: str) -> list[ServiceRecord]:
     ]
 
 
-def _introduction(rng: random.Random, name: str, org_type: str, profile: Profile, district: str,
-                  services: list[ServiceRecord]) -> str:
+def _introduction(
+    rng: random.Random,
+    name: str,
+    org_type: str,
+    profile: Profile,
+    district: str,
+    services: list[ServiceRecord],
+) -> str:
     founded = rng.randint(1985, 2021)
     if district == "outside":
         where = "在佛山设有服务网点，可为佛山企业提供上门服务"
@@ -525,8 +615,11 @@ def _qualifications(rng: random.Random, profile: Profile, opened_on: date) -> li
         else:
             valid_until = date(2027, 1, 1) + timedelta(days=rng.randrange(1800))
         number = pattern.format(
-            yy=f"{issued.year % 100:02d}", n3=f"{rng.randrange(1000):03d}", n4=f"{rng.randrange(10**4):04d}",
-            n5=f"{rng.randrange(10**5):05d}", n6=f"{rng.randrange(10**6):06d}",
+            yy=f"{issued.year % 100:02d}",
+            n3=f"{rng.randrange(1000):03d}",
+            n4=f"{rng.randrange(10**4):04d}",
+            n5=f"{rng.randrange(10**5):05d}",
+            n6=f"{rng.randrange(10**6):06d}",
         )
         result.append(QualificationRecord(name=name, number=number, issuer=issuer, valid_until=valid_until))
     return result

@@ -14,22 +14,34 @@ from qzt.storage import LocalStorage, Storage
 
 def storage() -> Storage:
     return current_app.extensions.setdefault(
-        "qzt_storage", LocalStorage(current_app.config.get("UPLOAD_ROOT") or f"{current_app.instance_path}/uploads")
+        "qzt_storage",
+        LocalStorage(current_app.config.get("UPLOAD_ROOT") or f"{current_app.instance_path}/uploads"),
     )
 
 
-def store_bytes(owner: User, purpose: str, data: bytes, filename: str, images_only: bool = False) -> StoredFile:
+def store_bytes(
+    owner: User, purpose: str, data: bytes, filename: str, images_only: bool = False
+) -> StoredFile:
     """Check the bytes by content (uploads.UploadRejected says why not) and keep them for good."""
     mime = uploads.check(data, filename, images_only=images_only)
     key = storage().put(data, uploads.ALLOWED[mime])
-    stored = StoredFile(owner_id=owner.id, purpose=purpose, key=key, filename=filename[:255] or key,
-                        mime=mime, size=len(data), sha256=hashlib.sha256(data).hexdigest())
+    stored = StoredFile(
+        owner_id=owner.id,
+        purpose=purpose,
+        key=key,
+        filename=filename[:255] or key,
+        mime=mime,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
     db.session.add(stored)
     db.session.flush()
     return stored
 
 
-def accept(owner: User, purpose: str, upload: FileStorage | None, images_only: bool = False) -> StoredFile | None:
+def accept(
+    owner: User, purpose: str, upload: FileStorage | None, images_only: bool = False
+) -> StoredFile | None:
     """The stored file for a form upload, None when nothing was chosen."""
     if upload is None or not upload.filename:
         return None
@@ -55,8 +67,9 @@ def read(stored: StoredFile) -> bytes:
 
 def send(stored: StoredFile) -> Response:
     """The bytes as a download: never rendered inline, never sniffed into another type."""
-    response = send_file(io.BytesIO(read(stored)), mimetype=stored.mime, as_attachment=True,
-                         download_name=stored.filename)
+    response = send_file(
+        io.BytesIO(read(stored)), mimetype=stored.mime, as_attachment=True, download_name=stored.filename
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response

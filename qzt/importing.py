@@ -17,7 +17,14 @@ from qzt.rules import uscc as usccs
 from qzt.rules.values import split_multi
 
 COLUMNS = (
-    "机构名称", "统一社会信用代码", "所在区", "服务类别", "服务项目", "机构简介", "联系电话", "入驻日期",
+    "机构名称",
+    "统一社会信用代码",
+    "所在区",
+    "服务类别",
+    "服务项目",
+    "机构简介",
+    "联系电话",
+    "入驻日期",
 )
 FEATURED_MAX = 3  # Art. 7: two to three featured service items
 

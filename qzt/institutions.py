@@ -12,8 +12,8 @@ from itertools import islice
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from qzt.data.catalog import CATEGORY_NAMES
 from qzt import pagecache
+from qzt.data.catalog import CATEGORY_NAMES
 from qzt.extensions import db
 from qzt.importing import InstitutionRecord, ServiceRecord
 from qzt.models import (
@@ -86,8 +86,9 @@ def _by_uscc(codes: list[str]) -> dict[str, Institution]:
 
 
 def _service_item(s: ServiceRecord) -> ServiceItem:
-    return ServiceItem(category=s.category, title=s.title, content=s.content, featured=s.featured,
-                       position=s.position)
+    return ServiceItem(
+        category=s.category, title=s.title, content=s.content, featured=s.featured, position=s.position
+    )
 
 
 def _display_order(services: list[ServiceRecord]) -> list[ServiceRecord]:
@@ -145,13 +146,24 @@ def _insert_chunk(chunk: list[InstitutionRecord]) -> list[int]:
         institution_id = id_of[r.uscc]
         ordered = _display_order(r.services)
         services += [
-            {"institution_id": institution_id, "category": s.category, "title": s.title, "content": s.content,
-             "featured": s.featured, "position": s.position}
+            {
+                "institution_id": institution_id,
+                "category": s.category,
+                "title": s.title,
+                "content": s.content,
+                "featured": s.featured,
+                "position": s.position,
+            }
             for s in ordered
         ]
         qualifications += [
-            {"institution_id": institution_id, "name": q.name, "number": q.number, "issuer": q.issuer,
-             "valid_until": q.valid_until}
+            {
+                "institution_id": institution_id,
+                "name": q.name,
+                "number": q.number,
+                "issuer": q.issuer,
+                "valid_until": q.valid_until,
+            }
             for q in r.qualifications
         ]
         agents += [

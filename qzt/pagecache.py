@@ -15,8 +15,8 @@ from flask import Response, current_app, g, request, session
 from flask_login import current_user
 
 from qzt.extensions import db
-from qzt.web import is_fragment
 from qzt.models import Institution, Qualification, SearchDocument, ServiceAgent, ServiceItem, SiteState
+from qzt.web import is_fragment
 
 DIRECTORY = "directory"
 MAX_PAGES = 1000

@@ -111,7 +111,9 @@ def _filtered(filters: Filters) -> tuple[sa.Select, sa.ColumnElement | None]:
 def _rows(stmt: sa.Select, offset: int, limit: int) -> list[Institution]:
     if limit <= 0:
         return []
-    query = stmt.order_by(Institution.id).options(selectinload(Institution.services)).offset(offset).limit(limit)
+    query = (
+        stmt.order_by(Institution.id).options(selectinload(Institution.services)).offset(offset).limit(limit)
+    )
     return list(db.session.scalars(query))
 
 
@@ -146,8 +148,9 @@ def _search_index_only(terms: list[str], page: int, per_page: int) -> Page:
 def _by_ids(ids: list[int]) -> list[Institution]:
     if not ids:
         return []
-    rows = db.session.scalars(sa.select(Institution).where(Institution.id.in_(ids))
-                              .options(selectinload(Institution.services)))
+    rows = db.session.scalars(
+        sa.select(Institution).where(Institution.id.in_(ids)).options(selectinload(Institution.services))
+    )
     by_id = {i.id: i for i in rows}
     return [by_id[i] for i in ids if i in by_id]
 
@@ -182,7 +185,8 @@ class _PostgresIndex:
         self.where = {
             "all": f"{self.BODY} @> CAST(:all_terms AS text[])",
             "named": f"{self.NAME} @> CAST(:terms AS text[]) AND {self.BODY} @> CAST(:listed AS text[])",
-            "rest": f"{self.BODY} @> CAST(:all_terms AS text[]) AND NOT {self.NAME} @> CAST(:terms AS text[])",
+            "rest": f"{self.BODY} @> CAST(:all_terms AS text[]) "
+            f"AND NOT {self.NAME} @> CAST(:terms AS text[])",
         }
 
     def count(self, which: str) -> int:
@@ -192,15 +196,19 @@ class _PostgresIndex:
     def ids(self, which: str, offset: int, limit: int) -> list[int]:
         if limit <= 0:
             return []
-        sql = (f"SELECT institution_id FROM search_documents WHERE {self.where[which]} "
-               "ORDER BY institution_id LIMIT :l OFFSET :o")
+        sql = (
+            f"SELECT institution_id FROM search_documents WHERE {self.where[which]} "
+            "ORDER BY institution_id LIMIT :l OFFSET :o"
+        )
         return list(db.session.scalars(sa.text(sql), {**self.params, "l": limit, "o": offset}))
 
 
 def _counts(stmt: sa.Select, name_hit: sa.ColumnElement) -> tuple[int, int]:
     """All matches, and how many of them match by name, in one pass."""
     flagged = stmt.with_only_columns(sa.case((name_hit, 1), else_=0).label("named")).subquery()
-    row = db.session.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(flagged.c.named), 0))).one()
+    row = db.session.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(flagged.c.named), 0))
+    ).one()
     return row[0], int(row[1])
 
 

@@ -157,11 +157,13 @@ def make_institution(app):
             opened_on=opened_on,
         )
         for pos, (category, title, content, featured) in enumerate(services):
-            inst.services.append(ServiceItem(category=category, title=title, content=content, featured=featured,
-                                             position=pos))
+            inst.services.append(
+                ServiceItem(category=category, title=title, content=content, featured=featured, position=pos)
+            )
         for qname, valid_until in qualifications:
-            inst.qualifications.append(Qualification(name=qname, number="No.1", issuer="发证机关",
-                                                     valid_until=valid_until))
+            inst.qualifications.append(
+                Qualification(name=qname, number="No.1", issuer="发证机关", valid_until=valid_until)
+            )
         for aname, aphone in agents:
             inst.agents.append(ServiceAgent(name=aname, phone=aphone, hours="工作日 8:00-18:00"))
         db.session.add(inst)

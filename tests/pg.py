@@ -39,20 +39,42 @@ class Server:
         subprocess.run([*self.run_as, *args], check=True, capture_output=True, cwd=self.base)
 
     def start(self) -> None:
-        self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
-                  "-E", "UTF8", "--locale=C.UTF-8")
+        self._run(
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        )
         options = f"-F -p {self.port} -k {self.base} -c listen_addresses=''"
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", options, "-w", "-l",
-                  str(self.base / "log"), "start")
+        self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-w",
+            "-l",
+            str(self.base / "log"),
+            "start",
+        )
 
     def create_database(self, name: str) -> str:
-        self._run(str(self.bindir / "createdb"), "-h", str(self.base), "-p", str(self.port), "-U", "postgres",
-                  name)
+        self._run(
+            str(self.bindir / "createdb"), "-h", str(self.base), "-p", str(self.port), "-U", "postgres", name
+        )
         return f"postgresql+psycopg://postgres@/{name}?host={self.base}&port={self.port}"
 
     def stop(self) -> None:
-        subprocess.run([*self.run_as, str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
-                        "stop"], capture_output=True, cwd=self.base)
+        subprocess.run(
+            [*self.run_as, str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"],
+            capture_output=True,
+            cwd=self.base,
+        )
         shutil.rmtree(self.base, ignore_errors=True)
 
 

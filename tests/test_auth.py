@@ -14,7 +14,9 @@ def operator(make_user):
 
 def login(client, phone="13900001111", password=PASSWORD, next_url=""):
     url = "/login" + (f"?next={next_url}" if next_url else "")
-    return client.post(url, data={"phone": phone, "password": password, "csrf_token": csrf_token(client, "/login")})
+    return client.post(
+        url, data={"phone": phone, "password": password, "csrf_token": csrf_token(client, "/login")}
+    )
 
 
 def test_login_with_phone_and_password(client, operator):
@@ -68,8 +70,10 @@ def test_logout_is_post_only(client, operator):
         assert not current_user.is_authenticated
 
 
-@pytest.mark.parametrize("target, expected", [("/directory", "/directory"), ("//evil.example/x", "/"),
-                                              ("https://evil.example/", "/")])
+@pytest.mark.parametrize(
+    "target, expected",
+    [("/directory", "/directory"), ("//evil.example/x", "/"), ("https://evil.example/", "/")],
+)
 def test_login_redirects_only_within_the_site(client, operator, target, expected):
     response = login(client, next_url=target)
     assert response.headers["Location"] == expected
@@ -77,7 +81,10 @@ def test_login_redirects_only_within_the_site(client, operator, target, expected
 
 def test_passwords_are_stored_as_slow_salted_hashes(app, make_user):
     app.config.pop("PASSWORD_HASH_METHOD")  # the production setting, not the tests' cheap one
-    one, other = make_user(Role.ENTERPRISE, phone="13900002222"), make_user(Role.ENTERPRISE, phone="13900003333")
+    one, other = (
+        make_user(Role.ENTERPRISE, phone="13900002222"),
+        make_user(Role.ENTERPRISE, phone="13900003333"),
+    )
     assert one.password_hash.startswith("scrypt:")
     assert one.password_hash != other.password_hash  # same password, different salt
     assert PASSWORD not in one.password_hash and one.check_password(PASSWORD)

@@ -10,13 +10,36 @@ from onboarding_helpers import BASIC, PDF
 
 from qzt import files
 from qzt.extensions import db
-from qzt.models import Application, ApplicationState, ListingState, Notification, Role, User, WithdrawalRequest
+from qzt.models import (
+    Application,
+    ApplicationState,
+    ListingState,
+    Notification,
+    Role,
+    User,
+    WithdrawalRequest,
+)
 from qzt.onboarding import draft, signing
 
-ROLES = ("anon", "enterprise", "inst_b", "operator", "authority", "admin", "inst_a")  # inst_a last: it mutates
+ROLES = (
+    "anon",
+    "enterprise",
+    "inst_b",
+    "operator",
+    "authority",
+    "admin",
+    "inst_a",
+)  # inst_a last: it mutates
 ALL = dict.fromkeys(ROLES, 200)
-STAFF_ONLY = {"anon": "login", "enterprise": 403, "inst_b": 403, "inst_a": 403, "operator": 200, "authority": 200,
-              "admin": 200}
+STAFF_ONLY = {
+    "anon": "login",
+    "enterprise": 403,
+    "inst_b": 403,
+    "inst_a": 403,
+    "operator": 200,
+    "authority": 200,
+    "admin": 200,
+}
 APPLICANT_ONLY = {"anon": "login", "enterprise": 403, "operator": 403, "authority": 403, "admin": 403}
 
 
@@ -45,10 +68,24 @@ MATRIX = {
     ("GET", "auth.notices"): {**ALL, "anon": "login"},
     ("POST", "auth.mark_notices_read"): {**dict.fromkeys(ROLES, "/notices"), "anon": "login"},
     # Files and the signed pledge: the owner and staff; anyone else gets 404 (never "it exists").
-    ("GET", "onboarding.download"): {"anon": "login", "enterprise": 404, "inst_b": 404, "inst_a": 200,
-                                     "operator": 200, "authority": 200, "admin": 200},
-    ("GET", "onboarding.pledge_pdf"): {"anon": 404, "enterprise": 404, "inst_b": 404, "inst_a": 200,
-                                       "operator": 200, "authority": 200, "admin": 200},
+    ("GET", "onboarding.download"): {
+        "anon": "login",
+        "enterprise": 404,
+        "inst_b": 404,
+        "inst_a": 200,
+        "operator": 200,
+        "authority": 200,
+        "admin": 200,
+    },
+    ("GET", "onboarding.pledge_pdf"): {
+        "anon": 404,
+        "enterprise": 404,
+        "inst_b": 404,
+        "inst_a": 200,
+        "operator": 200,
+        "authority": 200,
+        "admin": 200,
+    },
     # The wizard: institution accounts only, each its own application.
     ("GET", "onboarding.start"): {**APPLICANT_ONLY, "inst_a": 200, "inst_b": "/onboarding/step/1"},
     ("GET", "onboarding.step"): {**APPLICANT_ONLY, "inst_a": "/onboarding", "inst_b": 200},
@@ -59,8 +96,12 @@ MATRIX = {
     ("POST", "onboarding.withdraw"): {**APPLICANT_ONLY, "inst_a": "/onboarding", "inst_b": "/onboarding"},
     ("POST", "onboarding.request_withdrawal"): {**APPLICANT_ONLY, "inst_a": 404, "inst_b": 404},
     # Staff pages.
-    ("GET", "review.index"): {**STAFF_ONLY, "operator": "/staff/applications", "authority": "/staff/applications",
-                              "admin": "/staff/applications"},
+    ("GET", "review.index"): {
+        **STAFF_ONLY,
+        "operator": "/staff/applications",
+        "authority": "/staff/applications",
+        "admin": "/staff/applications",
+    },
     ("GET", "review.applications"): STAFF_ONLY,
     ("GET", "review.application"): STAFF_ONLY,
     ("GET", "review.file"): STAFF_ONLY,
@@ -70,15 +111,28 @@ MATRIX = {
     # A stale version: every reviewer gets the conflict page, nobody changes anything.
     ("POST", "review.claim"): {**STAFF_ONLY, "operator": 409, "authority": 409, "admin": 409},
     ("POST", "review.act"): {**STAFF_ONLY, "operator": 409, "authority": 409, "admin": 409},
-    ("POST", "review.withdrawal_step"): {**STAFF_ONLY, "operator": "/staff/withdrawals",
-                                         "authority": "/staff/withdrawals", "admin": "/staff/withdrawals"},
+    ("POST", "review.withdrawal_step"): {
+        **STAFF_ONLY,
+        "operator": "/staff/withdrawals",
+        "authority": "/staff/withdrawals",
+        "admin": "/staff/withdrawals",
+    },
     ("GET", "review.notification_problems"): STAFF_ONLY,
-    ("POST", "review.resolve_notification"): {**STAFF_ONLY, "operator": "/staff/notifications",
-                                              "authority": "/staff/notifications", "admin": "/staff/notifications"},
+    ("POST", "review.resolve_notification"): {
+        **STAFF_ONLY,
+        "operator": "/staff/notifications",
+        "authority": "/staff/notifications",
+        "admin": "/staff/notifications",
+    },
     # Staff accounts: the admin only.
     ("GET", "review.users"): {**STAFF_ONLY, "operator": 403, "authority": 403},
     ("POST", "review.users"): {**STAFF_ONLY, "operator": 403, "authority": 403, "admin": 422},
-    ("POST", "review.toggle_user"): {**STAFF_ONLY, "operator": 403, "authority": 403, "admin": "/staff/users"},
+    ("POST", "review.toggle_user"): {
+        **STAFF_ONLY,
+        "operator": 403,
+        "authority": 403,
+        "admin": "/staff/users",
+    },
 }
 
 
@@ -86,10 +140,14 @@ MATRIX = {
 def world(app, make_institution):
     """One of each kind of user; A has a submitted, signed application; a listed institution to leave."""
     users = {}
-    for key, role, phone in [("enterprise", Role.ENTERPRISE, "13700000001"), ("inst_a", Role.INSTITUTION,
-                             "13700000002"), ("inst_b", Role.INSTITUTION, "13700000003"),
-                             ("operator", Role.OPERATOR, "13700000004"), ("authority", Role.AUTHORITY,
-                             "13700000005"), ("admin", Role.ADMIN, "13700000006")]:
+    for key, role, phone in [
+        ("enterprise", Role.ENTERPRISE, "13700000001"),
+        ("inst_a", Role.INSTITUTION, "13700000002"),
+        ("inst_b", Role.INSTITUTION, "13700000003"),
+        ("operator", Role.OPERATOR, "13700000004"),
+        ("authority", Role.AUTHORITY, "13700000005"),
+        ("admin", Role.ADMIN, "13700000006"),
+    ]:
         user = User(role=role, phone=phone, name=key)
         user.set_password(PASSWORD)
         db.session.add(user)
@@ -104,18 +162,38 @@ def world(app, make_institution):
     db.session.add(application)
     db.session.add(Application(applicant_id=users["inst_b"].id, data=draft.empty()))
     db.session.flush()
-    signature = signing.sign(application, users["inst_a"], typed_name="张三", password=PASSWORD, agreed=True,
-                             signature_image=None, ip="127.0.0.1", user_agent="pytest")
-    notice = Notification(user_id=users["inst_a"].id, kind="approved", title="t", body="b", phone="13700000002")
+    signature = signing.sign(
+        application,
+        users["inst_a"],
+        typed_name="张三",
+        password=PASSWORD,
+        agreed=True,
+        signature_image=None,
+        ip="127.0.0.1",
+        user_agent="pytest",
+    )
+    notice = Notification(
+        user_id=users["inst_a"].id, kind="approved", title="t", body="b", phone="13700000002"
+    )
     db.session.add(notice)
     listed = make_institution("佛山市授权测试检测所", state=ListingState.LISTED)
     withdrawal = WithdrawalRequest(institution_id=listed.id, letter_file_id=licence.id)
     db.session.add(withdrawal)
     db.session.commit()
-    values = {"institution_id": listed.id, "file_id": licence.id, "code": signature.code,
-              "application_id": application.id, "number": 1, "field": "uscc", "action": "request_info",
-              "request_id": withdrawal.id, "user_id": users["operator"].id, "step": "settle",
-              "filename": "css/site.css", "notification_id": notice.id}
+    values = {
+        "institution_id": listed.id,
+        "file_id": licence.id,
+        "code": signature.code,
+        "application_id": application.id,
+        "number": 1,
+        "field": "uscc",
+        "action": "request_info",
+        "request_id": withdrawal.id,
+        "user_id": users["operator"].id,
+        "step": "settle",
+        "filename": "css/site.css",
+        "notification_id": notice.id,
+    }
     return {"users": {k: u.id for k, u in users.items()}, "values": values}
 
 
@@ -159,6 +237,9 @@ def test_route_access(app, world, method, endpoint):
 
 
 def test_every_route_has_a_row(app):
-    routes = {(method, rule.endpoint) for rule in app.url_map.iter_rules()
-              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    routes = {
+        (method, rule.endpoint)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
     assert routes == set(MATRIX), "add the new route to MATRIX with the status each visitor should get"

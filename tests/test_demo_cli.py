@@ -18,9 +18,15 @@ from qzt.search import Filters, index_institution, search
 
 
 def all_institutions() -> list[Institution]:
-    stmt = sa.select(Institution).order_by(Institution.id).options(
-        selectinload(Institution.services), selectinload(Institution.qualifications),
-        selectinload(Institution.agents))
+    stmt = (
+        sa.select(Institution)
+        .order_by(Institution.id)
+        .options(
+            selectinload(Institution.services),
+            selectinload(Institution.qualifications),
+            selectinload(Institution.agents),
+        )
+    )
     return list(db.session.scalars(stmt))
 
 
@@ -126,8 +132,9 @@ def test_accounts_without_demo_data_gives_a_hint(runner, make_user):
 
 
 def create_user(runner, *, role="operator", phone="13712345678", name="运维小李", password="s3cret-pass\n"):
-    return runner.invoke(args=["qzt", "create-user", "--role", role, "--phone", phone, "--name", name],
-                         input=password)
+    return runner.invoke(
+        args=["qzt", "create-user", "--role", role, "--phone", phone, "--name", name], input=password
+    )
 
 
 def test_create_user_then_log_in(runner):

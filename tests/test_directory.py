@@ -21,24 +21,30 @@ def sample(make_institution):
             "广东省计量科学研究院佛山分院",
             district="chancheng",
             introduction="提供长度、热工、力学计量校准服务。",
-            services=[("metrology", "长度计量校准", "卡尺、千分尺校准", True),
-                      ("metrology", "压力表检定", "", True)],
+            services=[
+                ("metrology", "长度计量校准", "卡尺、千分尺校准", True),
+                ("metrology", "压力表检定", "", True),
+            ],
             qualifications=[("计量授权证书", date(2030, 1, 1))],
         ),
         "inspection": make_institution(
             "佛山市顺德区家电检测中心",
             district="shunde",
             introduction="具备CMA资质，家用电器安全与能效检验检测。",
-            services=[("inspection", "电子电器检验检测", "安规、EMC", True),
-                      ("certification", "CCC认证咨询", "", True)],
+            services=[
+                ("inspection", "电子电器检验检测", "安规、EMC", True),
+                ("certification", "CCC认证咨询", "", True),
+            ],
             qualifications=[("CNAS实验室认可证书", date(2029, 6, 30))],
         ),
         "ip": make_institution(
             "南海知识产权代理有限公司",
             district="nanhai",
             introduction="商标注册、专利申请，提供计量器具专利布局咨询。",
-            services=[("intellectual-property", "商标注册", "", True),
-                      ("intellectual-property", "专利申请", "", True)],
+            services=[
+                ("intellectual-property", "商标注册", "", True),
+                ("intellectual-property", "专利申请", "", True),
+            ],
         ),
         "hidden": make_institution(
             "佛山隐藏计量服务中心",
@@ -59,7 +65,9 @@ def test_art2_name_match_ranks_above_text_match(sample):
 
 
 def test_art2_name_match_ranks_first_even_when_created_later(make_institution):
-    make_institution("甲公司", introduction="我们也做标准化咨询", services=[("planning", "企业规划", "", True)])
+    make_institution(
+        "甲公司", introduction="我们也做标准化咨询", services=[("planning", "企业规划", "", True)]
+    )
     make_institution("佛山标准化研究所", services=[("standards", "标准制定", "", True)])
     assert names(Filters(q="标准")) == ["佛山标准化研究所", "甲公司"]
 
@@ -185,8 +193,10 @@ def test_institution_homepage(client, make_institution):
             ("inspection", "建材检测", "甲醛释放量", True),
             ("metrology", "优势计量项目", "", True),
         ],
-        qualifications=[("检验检测机构资质认定证书", date.today() + timedelta(days=300)),
-                        ("旧版计量授权证书", date.today() - timedelta(days=1))],
+        qualifications=[
+            ("检验检测机构资质认定证书", date.today() + timedelta(days=300)),
+            ("旧版计量授权证书", date.today() - timedelta(days=1)),
+        ],
         agents=[("王小明", "13812345678")],
     )
     html = client.get(f"/institutions/{inst.id}").get_data(as_text=True)
@@ -210,8 +220,7 @@ def test_phone_unmasked_for_owner_and_staff(client, make_institution, make_user)
     db.session.commit()
     make_user(Role.OPERATOR, phone="13700000002")
     for phone in ("13700000001", "13700000002"):
-        client.post("/login", data={"phone": phone, "password": PASSWORD,
-                                    "csrf_token": _token(client)})
+        client.post("/login", data={"phone": phone, "password": PASSWORD, "csrf_token": _token(client)})
         assert "13812345678" in client.get(f"/institutions/{inst.id}").get_data(as_text=True)
         client.post("/logout", data={"csrf_token": _token(client)})
     assert "13812345678" not in client.get(f"/institutions/{inst.id}").get_data(as_text=True)
@@ -259,8 +268,10 @@ def test_listing_state_changes_update_the_search_index(make_institution):
 @pytest.mark.parametrize("page", [1, 2, 3])
 def test_index_only_and_filtered_searches_page_alike(make_institution, page):
     for n in range(25):
-        make_institution(f"佛山第{n:02d}检测站" if n % 3 else f"第{n:02d}站",
-                         introduction="提供检测服务" if n % 3 == 0 else "")
+        make_institution(
+            f"佛山第{n:02d}检测站" if n % 3 else f"第{n:02d}站",
+            introduction="提供检测服务" if n % 3 == 0 else "",
+        )
     quick = names(Filters(q="检测"), page, 10)
     with_filter = names(Filters(q="检测", district="chancheng"), page, 10)  # every one is in 禅城区
     assert quick == with_filter and len(quick) == (10 if page < 3 else 5)

@@ -59,8 +59,11 @@ def assert_failed_cleanly(result):
 
 @pytest.mark.parametrize("bom", [True, False], ids=["bom", "no-bom"])
 def test_csv_rows_become_listed_institutions(runner, tmp_path, bom):
-    path = write_csv(tmp_path / "机构.csv", [row(1), row(2, 所在区="禅城区", 服务类别="知识产权",
-                                                        服务项目="商标注册；发明专利申请")], bom=bom)
+    path = write_csv(
+        tmp_path / "机构.csv",
+        [row(1), row(2, 所在区="禅城区", 服务类别="知识产权", 服务项目="商标注册；发明专利申请")],
+        bom=bom,
+    )
     result = run_import(runner, path)
     assert result.exit_code == 0, result.output
     assert "新增2家" in result.output and "更新0家" in result.output
@@ -72,10 +75,14 @@ def test_csv_rows_become_listed_institutions(runner, tmp_path, bom):
     assert first.opened_on == date(2024, 3, 15)
     assert first.phone == "0757-22381234" and first.introduction == "专业从事陶瓷与家电检测。"
     assert [(s.category, s.title) for s in first.services] == [
-        ("inspection", "陶瓷砖检测"), ("certification", "ISO9001质量管理体系认证")]
+        ("inspection", "陶瓷砖检测"),
+        ("certification", "ISO9001质量管理体系认证"),
+    ]
     assert second.district == "chancheng"
     assert [(s.category, s.title) for s in second.services] == [
-        ("intellectual-property", "商标注册"), ("intellectual-property", "发明专利申请")]
+        ("intellectual-property", "商标注册"),
+        ("intellectual-property", "发明专利申请"),
+    ]
 
 
 def test_xlsx_with_date_cells_and_numbers(runner, tmp_path):
@@ -98,8 +105,14 @@ def test_xlsx_with_date_cells_and_numbers(runner, tmp_path):
 
 def test_reimport_updates_instead_of_duplicating(runner, tmp_path):
     assert run_import(runner, write_csv(tmp_path / "a.csv", [row(1)])).exit_code == 0
-    changed = row(1, 机构名称="佛山市顺德区华诚检测认证有限公司", 服务类别="计量", 服务项目="仪器设备校准",
-                  入驻日期="2024-05-06", 所在区="高明区")
+    changed = row(
+        1,
+        机构名称="佛山市顺德区华诚检测认证有限公司",
+        服务类别="计量",
+        服务项目="仪器设备校准",
+        入驻日期="2024-05-06",
+        所在区="高明区",
+    )
     result = run_import(runner, write_csv(tmp_path / "b.csv", [changed, row(2)]))
     assert result.exit_code == 0, result.output
     assert "新增1家" in result.output and "更新1家" in result.output
@@ -133,8 +146,17 @@ def test_reimport_does_not_undo_an_expulsion_art17(runner, tmp_path, make_instit
         ({"机构名称": "  "}, "请填写机构名称"),
         ({"服务类别": ""}, "请填写服务类别"),
     ],
-    ids=["check-digit", "length", "category", "district", "date-format", "date-invalid", "date-missing",
-         "name-missing", "category-missing"],
+    ids=[
+        "check-digit",
+        "length",
+        "category",
+        "district",
+        "date-format",
+        "date-invalid",
+        "date-missing",
+        "name-missing",
+        "category-missing",
+    ],
 )
 def test_a_bad_row_is_reported_with_its_row_number_and_nothing_is_imported(runner, tmp_path, changes, reason):
     path = write_csv(tmp_path / "机构.csv", [row(1), row(2, **changes), row(3)])
@@ -188,8 +210,13 @@ def test_a_missing_file_is_explained(runner, tmp_path):
 
 
 def test_imported_institutions_are_found_by_the_directory_search(runner, tmp_path):
-    agency = row(2, 机构名称="佛山市南海区恒达知识产权代理有限公司", 服务类别="知识产权", 服务项目="商标注册",
-                 机构简介="")
+    agency = row(
+        2,
+        机构名称="佛山市南海区恒达知识产权代理有限公司",
+        服务类别="知识产权",
+        服务项目="商标注册",
+        机构简介="",
+    )
     rows = [row(1), agency]
     assert run_import(runner, write_csv(tmp_path / "机构.csv", rows)).exit_code == 0
     assert [i.uscc for i in search(Filters(q="陶瓷砖")).items] == [code(1)]
@@ -216,7 +243,9 @@ def test_art7_the_first_three_items_are_featured():
 def test_items_pair_with_categories_by_position_when_counts_match():
     services = assign_services(["inspection", "metrology"], ["陶瓷砖检测", "仪器校准"])
     assert [(s.category, s.title) for s in services] == [
-        ("inspection", "陶瓷砖检测"), ("metrology", "仪器校准")]
+        ("inspection", "陶瓷砖检测"),
+        ("metrology", "仪器校准"),
+    ]
 
 
 def test_one_category_takes_every_item():
@@ -227,11 +256,16 @@ def test_one_category_takes_every_item():
 def test_otherwise_items_go_to_the_first_category_and_others_get_an_item_named_after_them():
     services = assign_services(["inspection", "metrology", "standards"], ["陶瓷砖检测", "铝型材检测"])
     assert [(s.category, s.title) for s in services] == [
-        ("inspection", "陶瓷砖检测"), ("inspection", "铝型材检测"),
-        ("metrology", "计量"), ("standards", "标准")]
+        ("inspection", "陶瓷砖检测"),
+        ("inspection", "铝型材检测"),
+        ("metrology", "计量"),
+        ("standards", "标准"),
+    ]
 
 
 def test_categories_without_items_get_one_each():
     services = assign_services(["inspection", "metrology"], [])
     assert [(s.category, s.title, s.featured) for s in services] == [
-        ("inspection", "检验检测", True), ("metrology", "计量", True)]
+        ("inspection", "检验检测", True),
+        ("metrology", "计量", True),
+    ]

@@ -49,8 +49,10 @@ def test_register_creates_an_institution_account_and_an_application(applicant):
 
 def test_register_requires_explicit_consent_and_matching_passwords(client):
     t = page_token(client, "/register")
-    response = client.post("/register", data={"phone": "13600000001", "password": "abcdefgh1",
-                                              "confirm": "abcdefgh2", "csrf_token": t})
+    response = client.post(
+        "/register",
+        data={"phone": "13600000001", "password": "abcdefgh1", "confirm": "abcdefgh2", "csrf_token": t},
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "两次输入的密码不一致" in html and "请阅读并勾选同意《隐私政策》" in html
@@ -76,10 +78,14 @@ def test_consent_box_starts_unticked(client):
 
 def test_every_step_saves_and_the_applicant_resumes_where_they_stopped(applicant):
     post_step(applicant, 1, BASIC)
-    post_step(applicant, 3, {"s-count": "1", "s-0-category": "metrology", "s-0-title": "长度校准"}, action="save")
+    post_step(
+        applicant, 3, {"s-count": "1", "s-0-category": "metrology", "s-0-title": "长度校准"}, action="save"
+    )
     applicant.post("/logout", data={"csrf_token": page_token(applicant, "/")})
-    applicant.post("/login", data={"phone": "13600000001", "password": PASSWORD,
-                                   "csrf_token": page_token(applicant, "/login")})
+    applicant.post(
+        "/login",
+        data={"phone": "13600000001", "password": PASSWORD, "csrf_token": page_token(applicant, "/login")},
+    )
     assert applicant.get("/onboarding").headers["Location"].endswith("/onboarding/step/3")
     html = applicant.get("/onboarding/step/3").get_data(as_text=True)
     assert 'value="长度校准"' in html
@@ -98,8 +104,9 @@ def test_art5_invalid_uscc_is_refused_and_nothing_typed_is_lost(applicant):
 
 def test_inline_uscc_check_returns_the_message_fragment(applicant):
     t = page_token(applicant, "/onboarding/step/1")
-    response = applicant.post("/onboarding/check/uscc", data={"uscc": "123"}, headers={"HX-Request": "true",
-                                                                                   "X-CSRFToken": t})
+    response = applicant.post(
+        "/onboarding/check/uscc", data={"uscc": "123"}, headers={"HX-Request": "true", "X-CSRFToken": t}
+    )
     html = response.get_data(as_text=True)
     assert "<html" not in html and 'id="uscc-msg"' in html and "应为18位" in html
     ok = applicant.post("/onboarding/check/uscc", data={"uscc": BASIC["uscc"]}, headers={"X-CSRFToken": t})
@@ -108,7 +115,9 @@ def test_inline_uscc_check_returns_the_message_fragment(applicant):
 
 def test_art5_expired_certificate_is_refused(applicant):
     yesterday = (date.today() - timedelta(days=1)).isoformat()
-    response = post_step(applicant, 2, {"licence": (io.BytesIO(PDF), "licence.pdf"), **qualification(yesterday)})
+    response = post_step(
+        applicant, 2, {"licence": (io.BytesIO(PDF), "licence.pdf"), **qualification(yesterday)}
+    )
     assert response.status_code == 422
     assert "过期" in response.get_data(as_text=True)
 
@@ -160,20 +169,37 @@ def test_art8_case_evidence_step_only_when_it_applies(applicant):
     assert "客户名录" in html and "案例图片" in html and "实验室认可" not in html
     response = post_step(applicant, 5, {"client_list": ""})
     assert response.status_code == 422 and "第八条" in response.get_data(as_text=True)
-    ok = post_step(applicant, 5, {"client_list": "佛山某公司 商标注册 2025-06",
-                                  "case_images": (io.BytesIO(PNG), "case.png")})
+    ok = post_step(
+        applicant,
+        5,
+        {"client_list": "佛山某公司 商标注册 2025-06", "case_images": (io.BytesIO(PNG), "case.png")},
+    )
     assert ok.status_code == 302
 
 
 def test_art9_equipment_sharing_needs_a_valid_lab_accreditation(applicant):
     post_step(applicant, 3, services(category="equipment-sharing"))
     expired = (date.today() - timedelta(days=3)).isoformat()
-    response = post_step(applicant, 5, {"lab_cert_number": "CNAS L1234", "lab_cert_valid_until": expired,
-                                        "lab_cert_file": (io.BytesIO(PDF), "cnas.pdf"), "equipment_list": "示波器"})
+    response = post_step(
+        applicant,
+        5,
+        {
+            "lab_cert_number": "CNAS L1234",
+            "lab_cert_valid_until": expired,
+            "lab_cert_file": (io.BytesIO(PDF), "cnas.pdf"),
+            "equipment_list": "示波器",
+        },
+    )
     assert response.status_code == 422 and "过期" in response.get_data(as_text=True)
-    ok = post_step(applicant, 5, {"lab_cert_number": "CNAS L1234",
-                                  "lab_cert_valid_until": (date.today() + timedelta(days=90)).isoformat(),
-                                  "equipment_list": "示波器 DSO-X 4000"})
+    ok = post_step(
+        applicant,
+        5,
+        {
+            "lab_cert_number": "CNAS L1234",
+            "lab_cert_valid_until": (date.today() + timedelta(days=90)).isoformat(),
+            "equipment_list": "示波器 DSO-X 4000",
+        },
+    )
     assert ok.status_code == 302  # the file uploaded before is kept
 
 
@@ -234,8 +260,10 @@ def test_post_without_csrf_token_is_refused(applicant):
 
 def test_staff_have_no_wizard(client, make_user):
     make_user(Role.OPERATOR, phone="13900009999")
-    client.post("/login", data={"phone": "13900009999", "password": PASSWORD,
-                                "csrf_token": page_token(client, "/login")})
+    client.post(
+        "/login",
+        data={"phone": "13900009999", "password": PASSWORD, "csrf_token": page_token(client, "/login")},
+    )
     assert client.get("/onboarding").status_code == 403
 
 

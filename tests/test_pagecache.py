@@ -50,7 +50,9 @@ def test_logged_in_users_get_their_own_page(client, make_institution, make_user)
     make_institution()
     make_user(Role.OPERATOR, phone="13900005555", name="运维小周")
     client.get("/directory")  # cached for anonymous visitors
-    client.post("/login", data={"phone": "13900005555", "password": PASSWORD, "csrf_token": csrf_token(client)})
+    client.post(
+        "/login", data={"phone": "13900005555", "password": PASSWORD, "csrf_token": csrf_token(client)}
+    )
     html = client.get("/directory").get_data(as_text=True)
     assert "运维小周" in html and 'name="csrf-token"' in html
 
@@ -58,7 +60,9 @@ def test_logged_in_users_get_their_own_page(client, make_institution, make_user)
 def test_flash_messages_are_not_lost_to_the_cache(client, make_user):
     make_user(Role.ENTERPRISE, phone="13900006666")
     client.get("/")
-    client.post("/login", data={"phone": "13900006666", "password": PASSWORD, "csrf_token": csrf_token(client)})
+    client.post(
+        "/login", data={"phone": "13900006666", "password": PASSWORD, "csrf_token": csrf_token(client)}
+    )
     client.post("/logout", data={"csrf_token": csrf_token(client, "/notices")})
     assert "已退出登录" in client.get("/").get_data(as_text=True)
 
@@ -66,5 +70,7 @@ def test_flash_messages_are_not_lost_to_the_cache(client, make_user):
 def test_history_restore_gets_the_full_page_even_after_a_fragment(client, make_institution):
     make_institution()
     client.get("/directory?q=检测", headers={"HX-Request": "true"})  # the fragment is cached
-    restore = client.get("/directory?q=检测", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    restore = client.get(
+        "/directory?q=检测", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    )
     assert "<html" in restore.get_data(as_text=True)

@@ -49,8 +49,9 @@ def owner(make_user):
 
 @pytest.fixture
 def application(owner):
-    app_ = Application(applicant_id=owner.id,
-                       data={"basic": {"name": NAME, "uscc": with_check_digit("91440604MA0000001")}})
+    app_ = Application(
+        applicant_id=owner.id, data={"basic": {"name": NAME, "uscc": with_check_digit("91440604MA0000001")}}
+    )
     db.session.add(app_)
     db.session.commit()
     return app_
@@ -58,8 +59,16 @@ def application(owner):
 
 def sign(application, owner):
     image = files.store_bytes(owner, "signature", signature_png(), "signature.png", images_only=True)
-    signature = signing.sign(application, owner, typed_name=SIGNER, password=PASSWORD, agreed=True,
-                             signature_image=image, ip="203.0.113.7", user_agent="pytest-agent")
+    signature = signing.sign(
+        application,
+        owner,
+        typed_name=SIGNER,
+        password=PASSWORD,
+        agreed=True,
+        signature_image=image,
+        ip="203.0.113.7",
+        user_agent="pytest-agent",
+    )
     db.session.commit()
     return signature.code
 
@@ -70,8 +79,9 @@ def code(application, owner):
 
 
 def login(client, phone):
-    response = client.post("/login", data={"phone": phone, "password": PASSWORD,
-                                           "csrf_token": csrf_token(client, "/login")})
+    response = client.post(
+        "/login", data={"phone": phone, "password": PASSWORD, "csrf_token": csrf_token(client, "/login")}
+    )
     assert response.status_code == 302
 
 
@@ -89,9 +99,15 @@ def verify_facts(client, code) -> str:
     return response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize(("who", "status"), [
-    ("owner", 200), ("staff", 200), ("other institution", 404), ("anonymous", 404),
-])
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("owner", 200),
+        ("staff", 200),
+        ("other institution", 404),
+        ("anonymous", 404),
+    ],
+)
 def test_annex1_pdf_only_for_its_applicant_and_staff(client, make_user, code, who, status):
     make_user(Role.INSTITUTION, phone=OTHER_PHONE, name="别家机构")
     make_user(Role.OPERATOR, phone=STAFF_PHONE, name="运维人员")
@@ -146,8 +162,16 @@ def test_annex1_signing_time_is_beijing_time():
 def test_annex1_verify_is_public_and_shows_no_personal_data(client, code, owner):
     page = verify_facts(client, code)
     assert NAME in page and "2023-03" in page and "有效" in page and "已失效" not in page
-    for personal in (SIGNER, owner.name, OWNER_PHONE, "203.0.113.7", "pytest-agent", "signature.png",
-                     "/files/", with_check_digit("91440604MA0000001")):
+    for personal in (
+        SIGNER,
+        owner.name,
+        OWNER_PHONE,
+        "203.0.113.7",
+        "pytest-agent",
+        "signature.png",
+        "/files/",
+        with_check_digit("91440604MA0000001"),
+    ):
         assert personal not in page
 
 
@@ -168,8 +192,12 @@ def test_pdf_fetcher_serves_only_data_uris_and_print_files(app):
     fetcher = LocalFetcher(pdf_dir())
     assert fetcher.fetch("data:text/plain;base64,b2s=").read() == b"ok"
     assert b"@page" in fetcher.fetch((pdf_dir() / "print.css").as_uri()).read()
-    for url in ("http://example.com/x.png", "https://example.com/x.css",
-                (pdf_dir().parent / "base.html").as_uri(), "file:///etc/passwd",
-                (pdf_dir() / ".." / "base.html").as_uri()):
+    for url in (
+        "http://example.com/x.png",
+        "https://example.com/x.css",
+        (pdf_dir().parent / "base.html").as_uri(),
+        "file:///etc/passwd",
+        (pdf_dir() / ".." / "base.html").as_uri(),
+    ):
         with pytest.raises(ValueError):
             fetcher.fetch(url)

@@ -21,7 +21,9 @@ from qzt.search import Filters, search
 
 
 def login(client, phone):
-    client.post("/login", data={"phone": phone, "password": PASSWORD, "csrf_token": page_token(client, "/login")})
+    client.post(
+        "/login", data={"phone": phone, "password": PASSWORD, "csrf_token": page_token(client, "/login")}
+    )
     return client
 
 
@@ -59,41 +61,50 @@ def current() -> Application:
 
 def act(client, action, version=None, **fields):
     a = current()
-    data = {"csrf_token": page_token(client, f"/staff/applications/{a.id}"),
-            "version": str(version if version is not None else a.version), **fields}
+    data = {
+        "csrf_token": page_token(client, f"/staff/applications/{a.id}"),
+        "version": str(version if version is not None else a.version),
+        **fields,
+    }
     return client.post(f"/staff/applications/{a.id}/actions/{action}", data=data)
 
 
 # --- the state machine, as a table ---
 
 
-@pytest.mark.parametrize("state, action, role, expected", [
-    ("submitted", "request_info", "operator", "info_requested"),
-    ("submitted", "schedule_visit", "operator", "site_visit"),
-    ("site_visit", "record_visit", "operator", "submitted"),
-    ("submitted", "recommend_approval", "operator", "awaiting_decision"),
-    ("site_visit", "recommend_rejection", "operator", "awaiting_decision"),
-    ("awaiting_decision", "approve", "authority", "approved"),
-    ("awaiting_decision", "reject", "authority", "rejected"),
-    ("info_requested", "reject", "authority", "rejected"),  # Art. 11: no cooperation
-    ("info_requested", "submit", "institution", "submitted"),
-    ("submitted", "withdraw", "institution", "withdrawn"),
-])
+@pytest.mark.parametrize(
+    "state, action, role, expected",
+    [
+        ("submitted", "request_info", "operator", "info_requested"),
+        ("submitted", "schedule_visit", "operator", "site_visit"),
+        ("site_visit", "record_visit", "operator", "submitted"),
+        ("submitted", "recommend_approval", "operator", "awaiting_decision"),
+        ("site_visit", "recommend_rejection", "operator", "awaiting_decision"),
+        ("awaiting_decision", "approve", "authority", "approved"),
+        ("awaiting_decision", "reject", "authority", "rejected"),
+        ("info_requested", "reject", "authority", "rejected"),  # Art. 11: no cooperation
+        ("info_requested", "submit", "institution", "submitted"),
+        ("submitted", "withdraw", "institution", "withdrawn"),
+    ],
+)
 def test_art11_legal_transitions(state, action, role, expected):
     assert admission.target(state, action, role) == expected
 
 
-@pytest.mark.parametrize("state, action, role", [
-    ("submitted", "approve", "authority"),  # not before the operator's recommendation
-    ("awaiting_decision", "approve", "operator"),  # only the authority decides
-    ("submitted", "recommend_approval", "authority"),
-    ("approved", "reject", "authority"),
-    ("rejected", "submit", "institution"),
-    ("approved", "withdraw", "institution"),
-    ("withdrawn", "request_info", "operator"),
-    ("draft", "request_info", "operator"),
-    ("submitted", "approve", "institution"),
-])
+@pytest.mark.parametrize(
+    "state, action, role",
+    [
+        ("submitted", "approve", "authority"),  # not before the operator's recommendation
+        ("awaiting_decision", "approve", "operator"),  # only the authority decides
+        ("submitted", "recommend_approval", "authority"),
+        ("approved", "reject", "authority"),
+        ("rejected", "submit", "institution"),
+        ("approved", "withdraw", "institution"),
+        ("withdrawn", "request_info", "operator"),
+        ("draft", "request_info", "operator"),
+        ("submitted", "approve", "institution"),
+    ],
+)
 def test_art11_illegal_transitions_are_refused(state, action, role):
     with pytest.raises(admission.TransitionRefused):
         admission.target(state, action, role)
@@ -112,7 +123,9 @@ def test_every_state_has_a_way_out_or_is_final():
 def test_art10_screening_decision_listing(applicant, operator, authority):
     assert current().state == ApplicationState.SUBMITTED
     assert BASIC["name"] in operator.get("/staff/applications").get_data(as_text=True)
-    assert act(operator, "recommend_approval", message="资质齐全，信用良好（信用中国已核查）").status_code == 302
+    assert (
+        act(operator, "recommend_approval", message="资质齐全，信用良好（信用中国已核查）").status_code == 302
+    )
     assert current().state == ApplicationState.AWAITING_DECISION
     assert act(authority, "approve", message="同意入驻").status_code == 302
     application = current()
@@ -167,7 +180,10 @@ def test_rejection_tells_the_applicant_why(applicant, operator, authority):
 
 
 def test_site_visit_then_result(applicant, operator):
-    assert act(operator, "schedule_visit", visit_on=date.today().isoformat(), message="上午十点").status_code == 302
+    assert (
+        act(operator, "schedule_visit", visit_on=date.today().isoformat(), message="上午十点").status_code
+        == 302
+    )
     assert current().state == ApplicationState.SITE_VISIT
     assert act(operator, "record_visit", message="实验室运行良好").status_code == 302
     assert current().state == ApplicationState.SUBMITTED and current().site_visit_result == "实验室运行良好"
@@ -181,8 +197,12 @@ def test_two_reviewers_claiming_the_same_application_conflict(applicant, operato
     version = a.version
     token1 = page_token(operator, f"/staff/applications/{a.id}")
     token2 = page_token(operator2, f"/staff/applications/{a.id}")
-    first = operator.post(f"/staff/applications/{a.id}/claim", data={"csrf_token": token1, "version": version})
-    second = operator2.post(f"/staff/applications/{a.id}/claim", data={"csrf_token": token2, "version": version})
+    first = operator.post(
+        f"/staff/applications/{a.id}/claim", data={"csrf_token": token1, "version": version}
+    )
+    second = operator2.post(
+        f"/staff/applications/{a.id}/claim", data={"csrf_token": token2, "version": version}
+    )
     assert first.status_code == 302
     assert second.status_code == 409 and "其他工作人员" in second.get_data(as_text=True)
     assert current().assignee.name == "运维小王"
@@ -203,8 +223,9 @@ def test_stale_page_cannot_overwrite_a_decision(applicant, operator, operator2):
 def test_every_staff_action_is_audited(applicant, operator, authority):
     act(operator, "recommend_approval", message="同意")
     act(authority, "approve", message="批准")
-    records = db.session.scalars(db.select(AuditRecord).where(AuditRecord.object_type == "applications")
-                                 .order_by(AuditRecord.id)).all()
+    records = db.session.scalars(
+        db.select(AuditRecord).where(AuditRecord.object_type == "applications").order_by(AuditRecord.id)
+    ).all()
     assert [r.action for r in records][-2:] == ["recommend_approval", "approve"]
     last = records[-1]
     assert last.before["state"] == "awaiting_decision" and last.after["state"] == "approved"
@@ -233,13 +254,18 @@ def test_audit_records_cannot_be_changed(applicant, operator):
 def test_queue_counts_filters_and_search(applicant, operator):
     html = operator.get("/staff/applications?state=submitted").get_data(as_text=True)
     assert BASIC["name"] in html and "个工作日" in html
-    assert BASIC["name"] not in operator.get("/staff/applications?state=submitted&category=metrology").get_data(
-        as_text=True)
-    assert BASIC["name"] in operator.get("/staff/applications?state=submitted&category=inspection&district=shunde"
-                                         ).get_data(as_text=True)
-    assert BASIC["name"] in operator.get(f"/staff/applications?state=submitted&q={BASIC['uscc'][-6:]}").get_data(
-        as_text=True)
-    assert BASIC["name"] not in operator.get("/staff/applications?state=submitted&mine=1").get_data(as_text=True)
+    assert BASIC["name"] not in operator.get(
+        "/staff/applications?state=submitted&category=metrology"
+    ).get_data(as_text=True)
+    assert BASIC["name"] in operator.get(
+        "/staff/applications?state=submitted&category=inspection&district=shunde"
+    ).get_data(as_text=True)
+    assert BASIC["name"] in operator.get(
+        f"/staff/applications?state=submitted&q={BASIC['uscc'][-6:]}"
+    ).get_data(as_text=True)
+    assert BASIC["name"] not in operator.get("/staff/applications?state=submitted&mine=1").get_data(
+        as_text=True
+    )
     fragment = operator.get("/staff/applications?state=submitted", headers={"HX-Request": "true"})
     assert "<html" not in fragment.get_data(as_text=True)
 
@@ -257,7 +283,9 @@ def test_art11_overdue_applicant_is_flagged(applicant, operator, authority):
 
 
 def test_art12_applicant_withdraws(applicant):
-    response = applicant.post("/onboarding/withdraw", data={"csrf_token": page_token(applicant, "/onboarding")})
+    response = applicant.post(
+        "/onboarding/withdraw", data={"csrf_token": page_token(applicant, "/onboarding")}
+    )
     assert response.status_code == 302 and current().state == ApplicationState.WITHDRAWN
 
 
@@ -269,20 +297,29 @@ def test_art12_listed_institution_leaves_after_settlement(applicant, operator, a
     act(operator, "recommend_approval", message="同意")
     act(authority, "approve", message="批准")
     t = page_token(applicant, "/onboarding")
-    response = applicant.post("/onboarding/withdrawal", data={"csrf_token": t, "reason": "业务调整",
-                                                              "letter": (io.BytesIO(PDF), "退出申请.pdf")},
-                              content_type="multipart/form-data")
+    response = applicant.post(
+        "/onboarding/withdrawal",
+        data={"csrf_token": t, "reason": "业务调整", "letter": (io.BytesIO(PDF), "退出申请.pdf")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
     from qzt.models import WithdrawalRequest
 
     withdrawal = db.session.scalar(db.select(WithdrawalRequest))
-    early = authority.post(f"/staff/withdrawals/{withdrawal.id}/complete",
-                           data={"csrf_token": page_token(authority, "/staff/withdrawals")}, follow_redirects=True)
+    early = authority.post(
+        f"/staff/withdrawals/{withdrawal.id}/complete",
+        data={"csrf_token": page_token(authority, "/staff/withdrawals")},
+        follow_redirects=True,
+    )
     assert "不能执行" in early.get_data(as_text=True)
-    operator.post(f"/staff/withdrawals/{withdrawal.id}/settle",
-                  data={"csrf_token": page_token(operator, "/staff/withdrawals"), "note": "咨询均已答复"})
-    authority.post(f"/staff/withdrawals/{withdrawal.id}/complete",
-                   data={"csrf_token": page_token(authority, "/staff/withdrawals")})
+    operator.post(
+        f"/staff/withdrawals/{withdrawal.id}/settle",
+        data={"csrf_token": page_token(operator, "/staff/withdrawals"), "note": "咨询均已答复"},
+    )
+    authority.post(
+        f"/staff/withdrawals/{withdrawal.id}/complete",
+        data={"csrf_token": page_token(authority, "/staff/withdrawals")},
+    )
     db.session.expire_all()
     institution = db.session.get(Institution, current().institution_id)
     assert institution.listing_state == ListingState.WITHDRAWN
@@ -313,15 +350,18 @@ def test_stuck_sms_is_listed_for_staff_and_resent_only_on_request(applicant, ope
     db.session.commit()
     page = operator.get("/staff/notifications").get_data(as_text=True)
     assert f"#{notice.id}" in page and "136****0001" in page  # the applicant's phone, masked
-    operator.post(f"/staff/notifications/{notice.id}/resolve",
-                  data={"csrf_token": page_token(operator, "/staff/notifications"), "resend": "1"})
+    operator.post(
+        f"/staff/notifications/{notice.id}/resolve",
+        data={"csrf_token": page_token(operator, "/staff/notifications"), "resend": "1"},
+    )
     db.session.expire_all()
     assert db.session.get(Notification, notice.id).state == DeliveryState.PENDING
     assert db.session.scalar(db.select(AuditRecord).where(AuditRecord.action == "resend_notice"))
 
 
-def test_annex1_new_pledge_version_asks_listed_institutions_to_sign_again(applicant, operator, authority,
-                                                                          monkeypatch):
+def test_annex1_new_pledge_version_asks_listed_institutions_to_sign_again(
+    applicant, operator, authority, monkeypatch
+):
     from qzt import pledges
     from qzt.models import PledgeSignature
 
@@ -346,5 +386,9 @@ def test_staff_filter_the_audit_log_of_an_application(applicant, operator):
     act(operator, "request_info", message="请补充附表", deadline_days="3")
     a = current()
     claims = operator.get(f"/staff/applications/{a.id}?log=claim").get_data(as_text=True).split("操作记录")[1]
-    asks = operator.get(f"/staff/applications/{a.id}?log=request_info").get_data(as_text=True).split("操作记录")[1]
+    asks = (
+        operator.get(f"/staff/applications/{a.id}?log=request_info")
+        .get_data(as_text=True)
+        .split("操作记录")[1]
+    )
     assert "请补充附表" in asks and "请补充附表" not in claims.split("</form>", 1)[1]

@@ -15,8 +15,9 @@ def test_art5_uscc_check_digit():
     assert "校验位" in uscc.problem(wrong)
 
 
-@pytest.mark.parametrize("value, message", [("", "请填写"), ("9144", "应为18位"),
-                                            ("91440101MA59TLX5XI", "无效")])
+@pytest.mark.parametrize(
+    "value, message", [("", "请填写"), ("9144", "应为18位"), ("91440101MA59TLX5XI", "无效")]
+)
 def test_art5_uscc_messages_say_what_to_fix(value, message):
     assert message in uscc.problem(value)
 
@@ -25,14 +26,29 @@ def test_uscc_accepts_spaces_and_lower_case():
     assert uscc.is_valid(" " + VALID_USCC.lower() + " ")
 
 
-@pytest.mark.parametrize("raw, masked", [("13812341234", "138****1234"), ("+86 138-1234-1234", "138****1234"),
-                                         ("0757-83301234", "075*****1234"), ("", "")])
+@pytest.mark.parametrize(
+    "raw, masked",
+    [
+        ("13812341234", "138****1234"),
+        ("+86 138-1234-1234", "138****1234"),
+        ("0757-83301234", "075*****1234"),
+        ("", ""),
+    ],
+)
 def test_phone_masking(raw, masked):
     assert phone.mask(raw) == masked
 
 
-@pytest.mark.parametrize("raw, ok", [("13800138000", True), ("+8613800138000", True), ("12800138000", False),
-                                     ("1380013800", False), ("abc", False)])
+@pytest.mark.parametrize(
+    "raw, ok",
+    [
+        ("13800138000", True),
+        ("+8613800138000", True),
+        ("12800138000", False),
+        ("1380013800", False),
+        ("abc", False),
+    ],
+)
 def test_mainland_mobile_numbers(raw, ok):
     assert phone.is_mobile(raw) is ok
 

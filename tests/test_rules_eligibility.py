@@ -11,7 +11,10 @@ TODAY = date(2026, 11, 24)
 
 
 def items(featured: int, ordinary: int = 0, category: str = "inspection") -> list[dict]:
-    return [{"category": category, "title": f"项目{i}", "featured": i < featured} for i in range(featured + ordinary)]
+    return [
+        {"category": category, "title": f"项目{i}", "featured": i < featured}
+        for i in range(featured + ordinary)
+    ]
 
 
 @pytest.mark.parametrize("featured, ok", [(0, False), (1, False), (2, True), (3, True), (4, False)])
@@ -47,8 +50,9 @@ def test_art8_ordinary_item_in_those_categories_does_not_trigger_it():
 def test_art9_equipment_sharing_needs_lab_accreditation_and_equipment_list():
     services = items(2) + [{"category": "equipment-sharing", "title": "设备共享", "featured": False}]
     assert eligibility.needs_equipment_evidence(services)
-    errors = draft.evidence_errors({"services": services, "evidence": {"lab_cert_valid_until": "2020-01-01"}},
-                                   TODAY)
+    errors = draft.evidence_errors(
+        {"services": services, "evidence": {"lab_cert_valid_until": "2020-01-01"}}, TODAY
+    )
     assert set(errors) == {"lab_cert_number", "lab_cert_valid_until", "lab_cert_file", "equipment_list"}
     assert "过期" in errors["lab_cert_valid_until"]
 
@@ -56,7 +60,14 @@ def test_art9_equipment_sharing_needs_lab_accreditation_and_equipment_list():
 def test_inspection_body_skips_the_evidence_step():
     data = {"services": items(2)}
     assert [s.slug for s in draft.steps_for(data)] == [
-        "basic", "licence", "services", "agents", "declarations", "pledge", "summary"]
+        "basic",
+        "licence",
+        "services",
+        "agents",
+        "declarations",
+        "pledge",
+        "summary",
+    ]
 
 
 def test_art5_every_declaration_is_needed():
@@ -66,17 +77,36 @@ def test_art5_every_declaration_is_needed():
 
 def test_basic_information_messages():
     errors = draft.basic_errors({"uscc": "123", "introduction": "太短", "phone": "12345"})
-    assert set(errors) >= {"name", "uscc", "legal_representative", "org_type", "district", "address",
-                           "introduction", "phone"}
-    ok = draft.basic_errors({"name": "某所", "uscc": "91440101MA59TLX5X9", "legal_representative": "张三",
-                             "org_type": "research", "district": "outside", "address": "北京",
-                             "introduction": "本机构" * 10, "phone": "010-62345678"})
+    assert set(errors) >= {
+        "name",
+        "uscc",
+        "legal_representative",
+        "org_type",
+        "district",
+        "address",
+        "introduction",
+        "phone",
+    }
+    ok = draft.basic_errors(
+        {
+            "name": "某所",
+            "uscc": "91440101MA59TLX5X9",
+            "legal_representative": "张三",
+            "org_type": "research",
+            "district": "outside",
+            "address": "北京",
+            "introduction": "本机构" * 10,
+            "phone": "010-62345678",
+        }
+    )
     assert ok == {}
 
 
 def test_bad_dates_say_the_format():
-    data = {"licence_file_id": 1, "qualifications": [{"name": "x", "issuer": "y", "valid_until": "2027/13/01",
-                                                       "file_id": 2}]}
+    data = {
+        "licence_file_id": 1,
+        "qualifications": [{"name": "x", "issuer": "y", "valid_until": "2027/13/01", "file_id": 2}],
+    }
     assert "年-月-日" in draft.licence_errors(data, TODAY)["q-0-valid_until"]
 
 
@@ -85,9 +115,14 @@ def test_missing_lists_every_step_that_is_incomplete():
     assert steps == {"basic", "licence", "services", "agents", "declarations"}
 
 
-@pytest.mark.parametrize("data, mime", [(b"%PDF-1.7\n", "application/pdf"), (b"\xff\xd8\xff\xe0" + b"\0" * 20,
-                                                                           "image/jpeg"),
-                                        (b"\x89PNG\r\n\x1a\n" + b"\0" * 20, "image/png")])
+@pytest.mark.parametrize(
+    "data, mime",
+    [
+        (b"%PDF-1.7\n", "application/pdf"),
+        (b"\xff\xd8\xff\xe0" + b"\0" * 20, "image/jpeg"),
+        (b"\x89PNG\r\n\x1a\n" + b"\0" * 20, "image/png"),
+    ],
+)
 def test_art10_uploads_recognised_by_content(data, mime):
     assert uploads.check(data, "whatever.exe") == mime
 

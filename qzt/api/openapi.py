@@ -8,7 +8,6 @@ from qzt.data.catalog import CATEGORIES, DISTRICTS
 from qzt.directory.forms import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY
 
 
-
 def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 

@@ -48,5 +48,7 @@ def parse(args, default_per_page: int = 20) -> DirectoryQuery:
         errors["district"] = "未知的所在区"
         district = None
     page = _positive_int(args.get("page"), 1, "page", "页码", errors, MAX_PAGE)
-    per_page = _positive_int(args.get("per_page"), default_per_page, "per_page", "每页条数", errors, MAX_PER_PAGE)
+    per_page = _positive_int(
+        args.get("per_page"), default_per_page, "per_page", "每页条数", errors, MAX_PER_PAGE
+    )
     return DirectoryQuery(Filters(q=q, category=category, district=district), page, per_page, errors)

@@ -103,7 +103,9 @@ class ApplicationRevision(db.Model):
     __tablename__ = "application_revisions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(sa.ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    application_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
     number: Mapped[int]
     data: Mapped[dict] = mapped_column(sa.JSON)
     snapshot_sha256: Mapped[str] = mapped_column(sa.String(64))

@@ -96,7 +96,9 @@ class ServiceItem(db.Model):
     __tablename__ = "service_items"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(sa.ForeignKey("institutions.id", ondelete="CASCADE"), index=True)
+    institution_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("institutions.id", ondelete="CASCADE"), index=True
+    )
     category: Mapped[str] = mapped_column(sa.String(32), index=True)
     title: Mapped[str] = mapped_column(sa.String(200))
     content: Mapped[str] = mapped_column(sa.Text, default="")
@@ -116,7 +118,9 @@ class Qualification(db.Model):
     __tablename__ = "qualifications"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(sa.ForeignKey("institutions.id", ondelete="CASCADE"), index=True)
+    institution_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("institutions.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(sa.String(200))
     number: Mapped[str | None] = mapped_column(sa.String(100))
     issuer: Mapped[str | None] = mapped_column(sa.String(200))
@@ -134,7 +138,9 @@ class ServiceAgent(db.Model):
     __tablename__ = "service_agents"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(sa.ForeignKey("institutions.id", ondelete="CASCADE"), index=True)
+    institution_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("institutions.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(sa.String(100))
     phone: Mapped[str] = mapped_column(sa.String(20))
     hours: Mapped[str | None] = mapped_column(sa.String(100))

@@ -11,8 +11,16 @@ from datetime import date
 from qzt.data.catalog import CATEGORY_NAMES, DISTRICT_NAMES, ORG_TYPE_NAMES
 from qzt.rules import eligibility, phone, uscc
 
-BASIC_FIELDS = ("name", "uscc", "legal_representative", "org_type", "district", "address", "introduction",
-                "phone")
+BASIC_FIELDS = (
+    "name",
+    "uscc",
+    "legal_representative",
+    "org_type",
+    "district",
+    "address",
+    "introduction",
+    "phone",
+)
 QUALIFICATION_FIELDS = ("name", "number", "issuer", "valid_until")
 SERVICE_FIELDS = ("category", "title", "content")
 AGENT_FIELDS = ("name", "phone", "hours")
@@ -47,8 +55,14 @@ def empty() -> dict:
         "qualifications": [],
         "services": [],
         "agents": [],
-        "evidence": {"client_list": "", "case_file_ids": [], "lab_cert_number": "", "lab_cert_valid_until": "",
-                     "lab_cert_file_id": None, "equipment_list": ""},
+        "evidence": {
+            "client_list": "",
+            "case_file_ids": [],
+            "lab_cert_number": "",
+            "lab_cert_valid_until": "",
+            "lab_cert_file_id": None,
+            "equipment_list": "",
+        },
         "declarations": dict.fromkeys(eligibility.DECLARATIONS, False),
     }
 
@@ -167,8 +181,11 @@ def evidence_errors(data: dict, today: date) -> dict[str, str]:
 
 def declarations_errors(data: dict, _today: date | None = None) -> dict[str, str]:
     declarations = data.get("declarations", {})
-    return {key: f"请勾选确认：{text}（第五条）" for key, text in eligibility.DECLARATIONS.items()
-            if not declarations.get(key)}
+    return {
+        key: f"请勾选确认：{text}（第五条）"
+        for key, text in eligibility.DECLARATIONS.items()
+        if not declarations.get(key)
+    }
 
 
 VALIDATORS = {
@@ -190,4 +207,8 @@ def step_errors(slug: str, data: dict, today: date) -> dict[str, str]:
 
 def missing(data: dict, today: date) -> list[tuple[Step, str]]:
     """Everything that stops submission, step by step (the pledge is checked by the caller)."""
-    return [(step, message) for step in steps_for(data) for message in step_errors(step.slug, data, today).values()]
+    return [
+        (step, message)
+        for step in steps_for(data)
+        for message in step_errors(step.slug, data, today).values()
+    ]

@@ -56,10 +56,13 @@ def _store(user: User, purpose: str, upload, errors: dict, field: str, images_on
     return stored.id if stored else None
 
 
-def _rows(form: MultiDict, uploads: MultiDict, prefix: str, old: list[dict], user: User, errors: dict) -> list[dict]:
+def _rows(
+    form: MultiDict, uploads: MultiDict, prefix: str, old: list[dict], user: User, errors: dict
+) -> list[dict]:
     key, fields, limit = ROWS[prefix]
-    count = min(int(form.get(f"{prefix}-count") or 0) if (form.get(f"{prefix}-count") or "").isdigit() else 0,
-                limit)
+    count = min(
+        int(form.get(f"{prefix}-count") or 0) if (form.get(f"{prefix}-count") or "").isdigit() else 0, limit
+    )
     rows = []
     for i in range(count):
         row = {f: _text(form, f"{prefix}-{i}-{f}") for f in fields}
@@ -67,8 +70,9 @@ def _rows(form: MultiDict, uploads: MultiDict, prefix: str, old: list[dict], use
             row["featured"] = bool(form.get(f"s-{i}-featured"))
         if prefix == "q":
             previous = old[i].get("file_id") if i < len(old) else None
-            row["file_id"] = _store(user, "qualification", uploads.get(f"q-{i}-file"), errors, f"q-{i}-file") \
-                or previous
+            row["file_id"] = (
+                _store(user, "qualification", uploads.get(f"q-{i}-file"), errors, f"q-{i}-file") or previous
+            )
         rows.append(row)
     return rows
 
@@ -84,8 +88,9 @@ def save_step(application: Application, slug: str, form: MultiDict, uploads: Mul
     if slug == "basic":
         data["basic"] = {f: _text(form, f) for f in draft.BASIC_FIELDS}
     elif slug == "licence":
-        data["licence_file_id"] = _store(user, "licence", uploads.get("licence"), errors, "licence") \
-            or data.get("licence_file_id")
+        data["licence_file_id"] = _store(
+            user, "licence", uploads.get("licence"), errors, "licence"
+        ) or data.get("licence_file_id")
         data["qualifications"] = _rows(form, uploads, "q", data.get("qualifications", []), user, errors)
     elif slug == "services":
         data["services"] = _rows(form, uploads, "s", data.get("services", []), user, errors)
@@ -94,8 +99,9 @@ def save_step(application: Application, slug: str, form: MultiDict, uploads: Mul
     elif slug == "evidence":
         data["evidence"] = _evidence(form, uploads, data.get("evidence", {}), user, errors)
     elif slug == "declarations":
-        data["declarations"] = {key: bool(form.get(key)) for key in data.get("declarations", {}) or
-                                draft.empty()["declarations"]}
+        data["declarations"] = {
+            key: bool(form.get(key)) for key in data.get("declarations", {}) or draft.empty()["declarations"]
+        }
     _set_data(application, data)
     return errors
 
@@ -109,8 +115,9 @@ def _evidence(form: MultiDict, uploads: MultiDict, old: dict, user: User, errors
         if file_id := _store(user, "case_image", upload, errors, "case_images", images_only=True):
             case_ids.append(file_id)
     evidence["case_file_ids"] = case_ids
-    evidence["lab_cert_file_id"] = _store(user, "lab_certificate", uploads.get("lab_cert_file"), errors,
-                                          "lab_cert_file") or evidence.get("lab_cert_file_id")
+    evidence["lab_cert_file_id"] = _store(
+        user, "lab_certificate", uploads.get("lab_cert_file"), errors, "lab_cert_file"
+    ) or evidence.get("lab_cert_file_id")
     return evidence
 
 
@@ -126,13 +133,20 @@ def apply_row_action(application: Application, action: str) -> bool:
     data = copy.deepcopy(application.data)
     if prefix == "case":
         if verb == "remove" and index is not None:
-            data["evidence"]["case_file_ids"] = [i for i in data["evidence"]["case_file_ids"] if i != int(index)]
+            data["evidence"]["case_file_ids"] = [
+                i for i in data["evidence"]["case_file_ids"] if i != int(index)
+            ]
     else:
         key, fields, limit = ROWS[prefix]
         rows = data.setdefault(key, [])
         if verb == "add" and len(rows) < limit:
-            rows.append({**dict.fromkeys(fields, ""), **({"featured": False} if prefix == "s" else {}),
-                         **({"file_id": None} if prefix == "q" else {})})
+            rows.append(
+                {
+                    **dict.fromkeys(fields, ""),
+                    **({"featured": False} if prefix == "s" else {}),
+                    **({"file_id": None} if prefix == "q" else {}),
+                }
+            )
         elif verb == "remove" and index is not None and int(index) < len(rows):
             rows.pop(int(index))
     _set_data(application, data)
@@ -161,8 +175,11 @@ def pledge_problem(application: Application) -> str | None:
 def needs_new_signature(application: Application) -> bool:
     """A listed institution signed an older pledge version: it is asked to sign the current one."""
     latest = signing.latest(application)
-    return (application.state == ApplicationState.APPROVED and latest is not None
-            and latest.pledge_version != pledges.current().version)
+    return (
+        application.state == ApplicationState.APPROVED
+        and latest is not None
+        and latest.pledge_version != pledges.current().version
+    )
 
 
 def may_sign(application: Application) -> bool:
@@ -198,8 +215,12 @@ def submit(application: Application, today: date) -> ApplicationRevision:
 def file_names(data: dict) -> dict[int, str]:
     """Original names of the files an application refers to, for links."""
     evidence = data.get("evidence", {})
-    ids = [data.get("licence_file_id"), evidence.get("lab_cert_file_id"), *evidence.get("case_file_ids", []),
-           *(q.get("file_id") for q in data.get("qualifications", []))]
+    ids = [
+        data.get("licence_file_id"),
+        evidence.get("lab_cert_file_id"),
+        *evidence.get("case_file_ids", []),
+        *(q.get("file_id") for q in data.get("qualifications", [])),
+    ]
     ids = [i for i in ids if i]
     if not ids:
         return {}

@@ -22,8 +22,17 @@ def snapshot_sha256(data: dict) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def sign(application: Application, signer: User, *, typed_name: str, password: str, agreed: bool,
-         signature_image: StoredFile | None, ip: str, user_agent: str) -> PledgeSignature:
+def sign(
+    application: Application,
+    signer: User,
+    *,
+    typed_name: str,
+    password: str,
+    agreed: bool,
+    signature_image: StoredFile | None,
+    ip: str,
+    user_agent: str,
+) -> PledgeSignature:
     """Record a signature of the current pledge version over the application as it stands now."""
     problems = []
     if not typed_name.strip():
@@ -58,8 +67,12 @@ def sign(application: Application, signer: User, *, typed_name: str, password: s
 
 
 def latest(application: Application) -> PledgeSignature | None:
-    stmt = (sa.select(PledgeSignature).where(PledgeSignature.application_id == application.id)
-            .order_by(PledgeSignature.id.desc()).limit(1))
+    stmt = (
+        sa.select(PledgeSignature)
+        .where(PledgeSignature.application_id == application.id)
+        .order_by(PledgeSignature.id.desc())
+        .limit(1)
+    )
     return db.session.scalar(stmt)
 
 

@@ -69,23 +69,34 @@ def start():
     if application.is_editable:
         return redirect(url_for("onboarding.step", number=application.step))
     institution = application.institution
-    return render_template("onboarding/status.html", application=application,
-                           signature=signing.latest(application),
-                           withdrawal=exits.open_request(institution) if institution else None,
-                           new_pledge=pledges.current() if services.needs_new_signature(application) else None)
+    return render_template(
+        "onboarding/status.html",
+        application=application,
+        signature=signing.latest(application),
+        withdrawal=exits.open_request(institution) if institution else None,
+        new_pledge=pledges.current() if services.needs_new_signature(application) else None,
+    )
 
 
 def _render_step(application, step, errors, status=200, pledge_form=None):
     data, today = application.data, date.today()
     steps = draft.steps_for(data)
     numbers = [s.number for s in steps]
-    done = {s.number for s in steps if s.slug not in ("pledge", "summary")
-            and not draft.step_errors(s.slug, data, today)}
+    done = {
+        s.number
+        for s in steps
+        if s.slug not in ("pledge", "summary") and not draft.step_errors(s.slug, data, today)
+    }
     if services.pledge_problem(application) is None:
         done.add(7)
     context = {
-        "application": application, "data": data, "step": step, "steps": steps, "errors": errors,
-        "done": done, "position": numbers.index(step.number) + 1 if step.number in numbers else 1,
+        "application": application,
+        "data": data,
+        "step": step,
+        "steps": steps,
+        "errors": errors,
+        "done": done,
+        "position": numbers.index(step.number) + 1 if step.number in numbers else 1,
         "prev_number": _neighbour(application, step, -1),
         "step_position": {n: i + 1 for i, n in enumerate(numbers)},
         "file_names": services.file_names(data),
@@ -94,8 +105,9 @@ def _render_step(application, step, errors, status=200, pledge_form=None):
         "case_categories": eligibility.case_evidence_categories(data.get("services", [])),
     }
     if step.slug == "pledge":
-        context.update(pledge=pledges.current(), form=pledge_form or PledgeForm(),
-                       signature=signing.latest(application))
+        context.update(
+            pledge=pledges.current(), form=pledge_form or PledgeForm(), signature=signing.latest(application)
+        )
     if step.slug == "summary":
         context["problems"] = services.problems(application, today)
     return render_template(f"onboarding/step_{step.slug}.html", **context), status
@@ -113,7 +125,9 @@ def step(number: int):
     """One wizard step: every POST saves; [下一步] advances only when the step is complete."""
     step = STEP_BY_NUMBER.get(number) or abort(404)
     application = services.application_for(current_user)
-    if not application.is_editable and not (step.slug == "pledge" and services.needs_new_signature(application)):
+    if not application.is_editable and not (
+        step.slug == "pledge" and services.needs_new_signature(application)
+    ):
         return redirect(url_for("onboarding.start"))
     if request.method == "GET":
         application.step = number
@@ -136,7 +150,9 @@ def step(number: int):
     if action == "save":
         flash("草稿已保存，可随时回来继续填写", "success")
         return redirect(url_for("onboarding.step", number=number))
-    return redirect(url_for("onboarding.step", number=_neighbour(application, step, -1 if action == "prev" else 1)))
+    return redirect(
+        url_for("onboarding.step", number=_neighbour(application, step, -1 if action == "prev" else 1))
+    )
 
 
 @bp.post("/onboarding/check/<field>")
@@ -155,7 +171,7 @@ def _signature_image(data_url: str):
     if not data_url or not data_url.startswith(prefix):
         return None
     try:
-        raw = base64.b64decode(data_url[len(prefix):], validate=True)
+        raw = base64.b64decode(data_url[len(prefix) :], validate=True)
     except (binascii.Error, ValueError):
         raise UploadRejected("签名图片无效，请清除后重新签名") from None
     return files.store_bytes(current_user, "signature", raw, "signature.png", images_only=True)
@@ -174,9 +190,16 @@ def sign():
         return _render_step(application, pledge_step, {}, 422, form)
     try:
         image = _signature_image(form.signature.data)
-        signing.sign(application, current_user, typed_name=form.signer_name.data, password=form.password.data,
-                     agreed=form.agree.data, signature_image=image, ip=request.remote_addr or "",
-                     user_agent=request.user_agent.string)
+        signing.sign(
+            application,
+            current_user,
+            typed_name=form.signer_name.data,
+            password=form.password.data,
+            agreed=form.agree.data,
+            signature_image=image,
+            ip=request.remote_addr or "",
+            user_agent=request.user_agent.string,
+        )
     except (signing.SigningError, UploadRejected) as error:
         db.session.rollback()
         form.password.errors.append(str(error))
@@ -212,7 +235,6 @@ def download(file_id: int):
     return files.send(stored)
 
 
-
 @bp.post("/onboarding/withdraw")
 @applicant_required
 def withdraw():
@@ -239,8 +261,13 @@ def request_withdrawal():
         letter = files.accept(current_user, "withdrawal_letter", request.files.get("letter"))
         if letter is None:
             raise exits.ExitRefused("请上传加盖公章的书面退出申请（PDF、JPG或PNG）")
-        exits.request_withdrawal(institution, current_user, letter, request.form.get("reason", "")[:2000],
-                                 ip=request.remote_addr or "")
+        exits.request_withdrawal(
+            institution,
+            current_user,
+            letter,
+            request.form.get("reason", "")[:2000],
+            ip=request.remote_addr or "",
+        )
     except (UploadRejected, exits.ExitRefused) as refused:
         db.session.rollback()
         flash(str(refused), "error")

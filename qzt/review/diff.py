@@ -20,4 +20,6 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 def changes(old: dict, new: dict) -> list[tuple[str, Any, Any]]:
     """(path, old value, new value) for every path whose value differs, in path order."""
     a, b = flatten(old), flatten(new)
-    return [(path, a.get(path), b.get(path)) for path in sorted(a.keys() | b.keys()) if a.get(path) != b.get(path)]
+    return [
+        (path, a.get(path), b.get(path)) for path in sorted(a.keys() | b.keys()) if a.get(path) != b.get(path)
+    ]

@@ -29,24 +29,33 @@ class ExitRefused(ValueError):
 def withdraw_application(application: Application, user: User, today: date, ip: str = "") -> None:
     """The applicant takes its application back before a decision."""
     before = {"state": application.state.value}
-    application.state = ApplicationState(admission.target(application.state.value, "withdraw", user.role.value))
-    audit.record(user, "withdraw", application, before=before, after={"state": application.state.value}, ip=ip)
+    application.state = ApplicationState(
+        admission.target(application.state.value, "withdraw", user.role.value)
+    )
+    audit.record(
+        user, "withdraw", application, before=before, after={"state": application.state.value}, ip=ip
+    )
 
 
 def open_request(institution: Institution) -> WithdrawalRequest | None:
-    stmt = sa.select(WithdrawalRequest).where(WithdrawalRequest.institution_id == institution.id,
-                                              WithdrawalRequest.state != WithdrawalState.COMPLETED)
+    stmt = sa.select(WithdrawalRequest).where(
+        WithdrawalRequest.institution_id == institution.id,
+        WithdrawalRequest.state != WithdrawalState.COMPLETED,
+    )
     return db.session.scalar(stmt)
 
 
-def request_withdrawal(institution: Institution, user: User, letter: StoredFile, reason: str,
-                       ip: str = "") -> WithdrawalRequest:
+def request_withdrawal(
+    institution: Institution, user: User, letter: StoredFile, reason: str, ip: str = ""
+) -> WithdrawalRequest:
     """The listed institution files its written request (an uploaded letter)."""
     if institution.listing_state not in (ListingState.LISTED, ListingState.HIDDEN):
         raise ExitRefused("机构当前不在平台名录中，无需申请退出")
     if open_request(institution):
         raise ExitRefused("已提交退出申请，正在办理中")
-    withdrawal = WithdrawalRequest(institution_id=institution.id, letter_file_id=letter.id, reason=reason.strip())
+    withdrawal = WithdrawalRequest(
+        institution_id=institution.id, letter_file_id=letter.id, reason=reason.strip()
+    )
     db.session.add(withdrawal)
     db.session.flush()
     audit.record(user, "request_withdrawal", withdrawal, after={"state": withdrawal.state.value}, ip=ip)
@@ -59,8 +68,9 @@ _STEPS = {  # step -> (role allowed, from state, to state, label)
 }
 
 
-def advance(withdrawal: WithdrawalRequest, step: str, user: User, note: str, version: int | None,
-            ip: str = "") -> None:
+def advance(
+    withdrawal: WithdrawalRequest, step: str, user: User, note: str, version: int | None, ip: str = ""
+) -> None:
     check_version(withdrawal, version)
     if step not in _STEPS:
         raise ExitRefused("未知的操作")
@@ -81,7 +91,19 @@ def advance(withdrawal: WithdrawalRequest, step: str, user: User, note: str, ver
         institution.listing_state = ListingState.WITHDRAWN  # leaves the directory; its records stay
         if institution.owner_id:
             owner = db.session.get(User, institution.owner_id)
-            notifications.notify(owner, "withdrawn", "退出手续已办结",
-                                 f"“{institution.name}”已退出佛山企质通，感谢您的参与。", sms_params={})
-    audit.record(user, f"withdrawal_{step}", withdrawal, before=before, after={"state": target.value},
-                 note=note.strip(), ip=ip)
+            notifications.notify(
+                owner,
+                "withdrawn",
+                "退出手续已办结",
+                f"“{institution.name}”已退出佛山企质通，感谢您的参与。",
+                sms_params={},
+            )
+    audit.record(
+        user,
+        f"withdrawal_{step}",
+        withdrawal,
+        before=before,
+        after={"state": target.value},
+        note=note.strip(),
+        ip=ip,
+    )

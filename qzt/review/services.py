@@ -51,9 +51,12 @@ def check_version(application: Application, version: int | None) -> None:
 
 
 def _snapshot(application: Application) -> dict:
-    return {"state": application.state.value, "assignee_id": application.assignee_id,
-            "info_deadline": application.info_deadline.isoformat() if application.info_deadline else None,
-            "recommendation": application.recommendation}
+    return {
+        "state": application.state.value,
+        "assignee_id": application.assignee_id,
+        "info_deadline": application.info_deadline.isoformat() if application.info_deadline else None,
+        "recommendation": application.recommendation,
+    }
 
 
 def claim(application: Application, user: User, version: int | None, ip: str = "") -> None:
@@ -66,15 +69,24 @@ def claim(application: Application, user: User, version: int | None, ip: str = "
     audit.record(user, "claim", application, before=before, after=_snapshot(application), ip=ip)
 
 
-def act(application: Application, action: str, user: User, version: int | None, given: ActionInput,
-        today: date, ip: str = "") -> None:
+def act(
+    application: Application,
+    action: str,
+    user: User,
+    version: int | None,
+    given: ActionInput,
+    today: date,
+    ip: str = "",
+) -> None:
     """Move the application by `action` (qzt.rules.admission) with what the form gave."""
     check_version(application, version)
     new_state = admission.target(application.state.value, action, user.role.value)
     before = _snapshot(application)
     _APPLY[action](application, user, given, today)
     application.state = ApplicationState(new_state)
-    audit.record(user, action, application, before=before, after=_snapshot(application), note=given.message, ip=ip)
+    audit.record(
+        user, action, application, before=before, after=_snapshot(application), note=given.message, ip=ip
+    )
 
 
 def _require(message: str, what: str) -> str:
@@ -90,18 +102,27 @@ def _request_info(application, user, given, today):
         raise ActionRefused(f"补充期限应为1至{MAX_INFO_DAYS}个工作日")
     deadline = work_calendar().add_working_days(today, days)
     application.info_request, application.info_deadline = message, deadline
-    _notify(application, "info_requested", "入驻申请需补充材料",
-            f"您的入驻申请需补充材料：{message}。请于{deadline:%Y年%m月%d日}前登录佛山企质通补充后重新提交，"
-            "逾期未补充的可不予通过（《管理办法》第十一条）。", {"deadline": deadline.isoformat()})
+    _notify(
+        application,
+        "info_requested",
+        "入驻申请需补充材料",
+        f"您的入驻申请需补充材料：{message}。请于{deadline:%Y年%m月%d日}前登录佛山企质通补充后重新提交，"
+        "逾期未补充的可不予通过（《管理办法》第十一条）。",
+        {"deadline": deadline.isoformat()},
+    )
 
 
 def _schedule_visit(application, user, given, today):
     if given.visit_on is None or given.visit_on < today:
         raise ActionRefused("请填写今天或以后的实地调查日期")
     application.site_visit_on, application.site_visit_note = given.visit_on, given.message.strip()
-    _notify(application, "site_visit", "实地调查安排",
-            f"平台将于{given.visit_on:%Y年%m月%d日}对贵机构开展实地调查，请积极配合。{given.message.strip()}",
-            {"date": given.visit_on.isoformat()})
+    _notify(
+        application,
+        "site_visit",
+        "实地调查安排",
+        f"平台将于{given.visit_on:%Y年%m月%d日}对贵机构开展实地调查，请积极配合。{given.message.strip()}",
+        {"date": given.visit_on.isoformat()},
+    )
 
 
 def _record_visit(application, user, given, today):
@@ -119,15 +140,26 @@ def _recommend(verdict: str):
 def _approve(application, user, given, today):
     application.decision_reason, application.decided_at = given.message.strip(), utcnow()
     institution = list_institution(application, today)
-    _notify(application, "approved", "入驻申请已通过",
-            f"“{institution.name}”已批准入驻佛山企质通，机构主页已公开。请于5个工作日内完善机构信息、"
-            "服务项目（《管理办法》第十三条）。", {"name": institution.name})
+    _notify(
+        application,
+        "approved",
+        "入驻申请已通过",
+        f"“{institution.name}”已批准入驻佛山企质通，机构主页已公开。请于5个工作日内完善机构信息、"
+        "服务项目（《管理办法》第十三条）。",
+        {"name": institution.name},
+    )
 
 
 def _reject(application, user, given, today):
     reason = _require(given.message, "不予通过的理由")
     application.decision_reason, application.decided_at = reason, utcnow()
-    _notify(application, "rejected", "入驻申请未通过", f"您的入驻申请未通过审核，理由：{reason}", {"reason": reason})
+    _notify(
+        application,
+        "rejected",
+        "入驻申请未通过",
+        f"您的入驻申请未通过审核，理由：{reason}",
+        {"reason": reason},
+    )
 
 
 _APPLY = {
@@ -156,19 +188,38 @@ def list_institution(application: Application, today: date) -> Institution:
     institution.name, institution.district = basic["name"], basic["district"]
     institution.legal_representative, institution.org_type = basic["legal_representative"], basic["org_type"]
     institution.address, institution.introduction, institution.phone = (
-        basic["address"], basic["introduction"], basic["phone"])
+        basic["address"],
+        basic["introduction"],
+        basic["phone"],
+    )
     institution.owner_id, institution.listing_state, institution.opened_on = (
-        application.applicant_id, ListingState.LISTED, today)
+        application.applicant_id,
+        ListingState.LISTED,
+        today,
+    )
     institution.services = [
-        ServiceItem(category=s["category"], title=s["title"], content=s.get("content", ""),
-                    featured=bool(s.get("featured")), position=i)
-        for i, s in enumerate(data.get("services", [])) if s.get("category") in CATEGORY_NAMES]
+        ServiceItem(
+            category=s["category"],
+            title=s["title"],
+            content=s.get("content", ""),
+            featured=bool(s.get("featured")),
+            position=i,
+        )
+        for i, s in enumerate(data.get("services", []))
+        if s.get("category") in CATEGORY_NAMES
+    ]
     institution.qualifications = [
-        Qualification(name=q["name"], number=q.get("number"), issuer=q.get("issuer"),
-                      valid_until=parse_date(q.get("valid_until", "")))
-        for q in data.get("qualifications", [])]
-    institution.agents = [ServiceAgent(name=a["name"], phone=a["phone"], hours=a.get("hours"))
-                          for a in data.get("agents", [])]
+        Qualification(
+            name=q["name"],
+            number=q.get("number"),
+            issuer=q.get("issuer"),
+            valid_until=parse_date(q.get("valid_until", "")),
+        )
+        for q in data.get("qualifications", [])
+    ]
+    institution.agents = [
+        ServiceAgent(name=a["name"], phone=a["phone"], hours=a.get("hours")) for a in data.get("agents", [])
+    ]
     db.session.flush()
     application.institution_id = institution.id
     index_institution(institution)
@@ -177,8 +228,11 @@ def list_institution(application: Application, today: date) -> Institution:
 
 def overdue(application: Application, today: date) -> bool:
     """Art. 11: the applicant let the deadline for more information pass."""
-    return (application.state == ApplicationState.INFO_REQUESTED and application.info_deadline is not None
-            and application.info_deadline < today)
+    return (
+        application.state == ApplicationState.INFO_REQUESTED
+        and application.info_deadline is not None
+        and application.info_deadline < today
+    )
 
 
 def commit_or_conflict() -> None:
@@ -198,20 +252,23 @@ def revision_changes(application: Application) -> list[tuple[str, object, object
     return changes(old, new)
 
 
-
 def remind_deadlines(today: date) -> int:
     """Queue a "deadline near" notice once per deadline, one working day before it; returns how many."""
     calendar = work_calendar()
-    stmt = sa.select(Application).where(Application.state == ApplicationState.INFO_REQUESTED,
-                                        Application.info_deadline >= today)
+    stmt = sa.select(Application).where(
+        Application.state == ApplicationState.INFO_REQUESTED, Application.info_deadline >= today
+    )
     queued = 0
     for application in db.session.scalars(stmt):
         if calendar.working_days_between(today, application.info_deadline) > 1:
             continue
         notice = notifications.notify(
-            application.applicant, "deadline_near", "补充材料即将截止",
+            application.applicant,
+            "deadline_near",
+            "补充材料即将截止",
             f"您的入驻申请补充材料将于{application.info_deadline:%Y年%m月%d日}截止，请尽快登录佛山企质通提交。",
             sms_params={"deadline": application.info_deadline.isoformat()},
-            dedupe_key=f"deadline-near:{application.id}:{application.info_deadline.isoformat()}")
+            dedupe_key=f"deadline-near:{application.id}:{application.info_deadline.isoformat()}",
+        )
         queued += notice is not None
     return queued

@@ -66,11 +66,22 @@ def applications():
     """The queue: counts per state, filters, oldest waiting first, waiting time in working days."""
     filters = queue.QueueFilters.from_args(request.args)
     today, calendar = date.today(), work_calendar()
-    rows = [(a, calendar.working_days_between(a.submitted_at.date(), today) if a.submitted_at else 0,
-             services.overdue(a, today)) for a in queue.applications(filters, current_user)]
+    rows = [
+        (
+            a,
+            calendar.working_days_between(a.submitted_at.date(), today) if a.submitted_at else 0,
+            services.overdue(a, today),
+        )
+        for a in queue.applications(filters, current_user)
+    ]
     template = "review/_queue_rows.html" if is_fragment() else "review/queue.html"
-    return render_template(template, filters=filters, rows=rows, counts=queue.counts(filters, current_user),
-                           states=queue.QUEUE_STATES)
+    return render_template(
+        template,
+        filters=filters,
+        rows=rows,
+        counts=queue.counts(filters, current_user),
+        states=queue.QUEUE_STATES,
+    )
 
 
 @bp.get(f"/applications/<int(max={MAX_ID}):application_id>")
@@ -88,12 +99,19 @@ AUDIT_ACTIONS = {"claim": "领取", **{t.action: t.label for t in admission.TRAN
 def _render_application(application: Application, status: int = 200, error: str | None = None):
     today = date.today()
     return render_template(
-        "review/application.html", application=application, data=application.data, error=error,
+        "review/application.html",
+        application=application,
+        data=application.data,
+        error=error,
         actions=admission.available(application.state.value, current_user.role.value),
-        signature=signing.latest(application), changes=services.revision_changes(application),
-        overdue=services.overdue(application, today), **_history(application),
-        file_names=file_names(application.data), today=today,
-        action_labels=AUDIT_ACTIONS, state_labels=STATE_LABELS,
+        signature=signing.latest(application),
+        changes=services.revision_changes(application),
+        overdue=services.overdue(application, today),
+        **_history(application),
+        file_names=file_names(application.data),
+        today=today,
+        action_labels=AUDIT_ACTIONS,
+        state_labels=STATE_LABELS,
     ), status
 
 
@@ -103,8 +121,12 @@ def _history(application: Application) -> dict:
     action, by = request.args.get("log", ""), request.args.get("log_by", "")
     shown = [r for r in history if (not action or r.action == action) and (not by or str(r.actor_id) == by)]
     actors = {r.actor_id: r.actor.name for r in history if r.actor is not None}
-    return {"history": shown, "log_actions": sorted({r.action for r in history}), "log_actors": actors,
-            "log_filter": {"log": action, "log_by": by}}
+    return {
+        "history": shown,
+        "log_actions": sorted({r.action for r in history}),
+        "log_actors": actors,
+        "log_filter": {"log": action, "log_by": by},
+    }
 
 
 @bp.post(f"/applications/<int(max={MAX_ID}):application_id>/claim")
@@ -136,12 +158,15 @@ def act(application_id: int, action: str):
     """The review buttons: [要求补充材料] [安排实地调查] [建议通过] [建议不予通过] [批准入驻] [不予通过]."""
     application = get_application_or_404(application_id)
     days = request.form.get("deadline_days", "")
-    given = services.ActionInput(message=request.form.get("message", "")[:5000],
-                                 deadline_days=int(days) if days.isdigit() else None,
-                                 visit_on=parse_date(request.form.get("visit_on", "")))
+    given = services.ActionInput(
+        message=request.form.get("message", "")[:5000],
+        deadline_days=int(days) if days.isdigit() else None,
+        visit_on=parse_date(request.form.get("visit_on", "")),
+    )
     try:
-        services.act(application, action, current_user, _version(), given, date.today(),
-                     ip=request.remote_addr or "")
+        services.act(
+            application, action, current_user, _version(), given, date.today(), ip=request.remote_addr or ""
+        )
         services.commit_or_conflict()
     except services.Conflict:
         return _conflict(application)
@@ -157,7 +182,6 @@ def act(application_id: int, action: str):
 def file(file_id: int):
     """A submitted file, for staff."""
     return files.send(files.get_file_or_404(file_id, current_user))
-
 
 
 # --- withdrawals (Art. 12) ---
@@ -177,8 +201,14 @@ def withdrawal_step(request_id: int, step: str):
     """[遗留问题已处理] by the operator, then [完成退出] by the authority."""
     withdrawal = db.session.get(WithdrawalRequest, request_id) or abort(404)
     try:
-        exits.advance(withdrawal, step, current_user, request.form.get("note", "")[:2000], _version(),
-                      ip=request.remote_addr or "")
+        exits.advance(
+            withdrawal,
+            step,
+            current_user,
+            request.form.get("note", "")[:2000],
+            _version(),
+            ip=request.remote_addr or "",
+        )
         services.commit_or_conflict()
     except services.Conflict:
         db.session.rollback()
@@ -203,15 +233,26 @@ def calendar():
         if day is None or working not in ("1", "0"):
             error = "请填写日期并选择该日为工作日还是休息日"
         else:
-            add_correction(day, working == "1", request.form.get("note", "")[:200], current_user,
-                           ip=request.remote_addr or "")
+            add_correction(
+                day,
+                working == "1",
+                request.form.get("note", "")[:200],
+                current_user,
+                ip=request.remote_addr or "",
+            )
             db.session.commit()
             flash("已保存日历修正", "success")
             return redirect(url_for("review.calendar"))
-    corrections = db.session.scalars(db.select(CalendarCorrection).order_by(CalendarCorrection.day.desc())).all()
+    corrections = db.session.scalars(
+        db.select(CalendarCorrection).order_by(CalendarCorrection.day.desc())
+    ).all()
     year = date.today().year
-    return render_template("review/calendar.html", corrections=corrections, error=error,
-                           known={y: work_calendar().knows_year(y) for y in (year, year + 1)}), 422 if error else 200
+    return render_template(
+        "review/calendar.html",
+        corrections=corrections,
+        error=error,
+        known={y: work_calendar().knows_year(y) for y in (year, year + 1)},
+    ), 422 if error else 200
 
 
 # --- staff accounts (admin) ---
@@ -229,18 +270,28 @@ def users():
         try:
             if role not in ("operator", "authority", "admin"):
                 raise AccountError("请选择角色")
-            user = create_user(Role(role), request.form.get("phone", ""), request.form.get("name", ""),
-                               request.form.get("password", ""))
-            audit.record(current_user, "create_staff", user, after={"role": role, "phone": user.phone},
-                         ip=request.remote_addr or "")
+            user = create_user(
+                Role(role),
+                request.form.get("phone", ""),
+                request.form.get("name", ""),
+                request.form.get("password", ""),
+            )
+            audit.record(
+                current_user,
+                "create_staff",
+                user,
+                after={"role": role, "phone": user.phone},
+                ip=request.remote_addr or "",
+            )
             db.session.commit()
             flash(f"已创建账号 {user.phone}", "success")
             return redirect(url_for("review.users"))
         except AccountError as refused:
             db.session.rollback()
             error = str(refused)
-    staff = db.session.scalars(db.select(User).where(User.role.in_([Role.ADMIN, Role.AUTHORITY, Role.OPERATOR]))
-                               .order_by(User.id)).all()
+    staff = db.session.scalars(
+        db.select(User).where(User.role.in_([Role.ADMIN, Role.AUTHORITY, Role.OPERATOR])).order_by(User.id)
+    ).all()
     return render_template("review/users.html", staff=staff, error=error), 422 if error else 200
 
 
@@ -255,8 +306,14 @@ def toggle_user(user_id: int):
         abort(404)
     before = {"active": user.active}
     user.active = not user.active
-    audit.record(current_user, "toggle_staff", user, before=before, after={"active": user.active},
-                 ip=request.remote_addr or "")
+    audit.record(
+        current_user,
+        "toggle_staff",
+        user,
+        before=before,
+        after={"active": user.active},
+        ip=request.remote_addr or "",
+    )
     db.session.commit()
     return redirect(url_for("review.users"))
 
@@ -268,8 +325,12 @@ def toggle_user(user_id: int):
 @staff_required
 def notification_problems():
     """SMS notices stuck mid-send (never resent automatically) and those given up after retries."""
-    failed = db.session.scalars(db.select(Notification).where(Notification.state == DeliveryState.FAILED)
-                                .order_by(Notification.id.desc()).limit(100)).all()
+    failed = db.session.scalars(
+        db.select(Notification)
+        .where(Notification.state == DeliveryState.FAILED)
+        .order_by(Notification.id.desc())
+        .limit(100)
+    ).all()
     return render_template("review/notifications.html", stuck=notifications.stuck(), failed=failed)
 
 
@@ -284,7 +345,9 @@ def resolve_notification(notification_id: int):
     except ValueError:
         flash("该通知已不在发送中断状态，无需处理", "error")
         return redirect(url_for("review.notification_problems"))
-    audit.record(current_user, "resend_notice" if resend else "confirm_notice", notice, ip=request.remote_addr or "")
+    audit.record(
+        current_user, "resend_notice" if resend else "confirm_notice", notice, ip=request.remote_addr or ""
+    )
     db.session.commit()
     flash("已重新排队发送" if resend else "已标记为已送达", "success")
     return redirect(url_for("review.notification_problems"))

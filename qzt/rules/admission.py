@@ -31,10 +31,20 @@ TRANSITIONS = (
     _t("recommend_approval", "建议通过", {OPERATOR}, IN_REVIEW, "awaiting_decision"),
     _t("recommend_rejection", "建议不予通过", {OPERATOR}, IN_REVIEW, "awaiting_decision"),
     _t("approve", "批准入驻", {AUTHORITY}, {"awaiting_decision"}, "approved"),
-    _t("reject", "不予通过", {AUTHORITY}, {"awaiting_decision", "info_requested", "site_visit", "submitted"},
-       "rejected"),
-    _t("withdraw", "撤回申请", {APPLICANT}, {"draft", "submitted", "info_requested", "site_visit",
-                                            "awaiting_decision"}, "withdrawn"),
+    _t(
+        "reject",
+        "不予通过",
+        {AUTHORITY},
+        {"awaiting_decision", "info_requested", "site_visit", "submitted"},
+        "rejected",
+    ),
+    _t(
+        "withdraw",
+        "撤回申请",
+        {APPLICANT},
+        {"draft", "submitted", "info_requested", "site_visit", "awaiting_decision"},
+        "withdrawn",
+    ),
 )
 BY_ACTION = {t.action: t for t in TRANSITIONS}
 

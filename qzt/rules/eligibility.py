@@ -46,8 +46,7 @@ def certificate_problem(valid_until: date | None, today: date) -> str | None:
     if valid_until is None:
         return "请填写有效期至"
     if valid_until < today:
-        return (f"该证书已于{valid_until.isoformat()}过期，不能作为入驻资质。"
-                "第五条：资质证明应在有效期内")
+        return f"该证书已于{valid_until.isoformat()}过期，不能作为入驻资质。第五条：资质证明应在有效期内"
     return None
 
 
