@@ -79,70 +79,51 @@ def _reindex_on_state_change(session, _context, _instances) -> None:
             index_institution(obj)
 
 
-def _matching_ids(terms: list[str], column: str, param: str) -> sa.TextClause:
-    """A subquery of the institution ids whose `column` holds every term."""
-    if db.engine.dialect.name == "postgresql":
-        sql = (
-            f"SELECT institution_id FROM search_documents "
-            f"WHERE string_to_array({column}, ' ') @> CAST(:{param} AS text[])"
-        )
-        return sa.text(sql).bindparams(sa.bindparam(param, terms)).columns(institution_id=sa.Integer)
-    # FTS5: quoted terms are ANDed; the column filter limits them to one column.
-    match = f"{column} : (" + " ".join(f'"{t}"' for t in terms) + ")"
-    sql = f"SELECT rowid FROM search_fts WHERE search_fts MATCH :{param}"
-    return sa.text(sql).bindparams(sa.bindparam(param, match)).columns(rowid=sa.Integer)
-
-
-def _filtered(filters: Filters) -> tuple[sa.Select, sa.ColumnElement | None]:
-    """Listed institutions matching the filters, and the condition "the name matches" (None: no query)."""
-    stmt = sa.select(Institution).where(Institution.listing_state == ListingState.LISTED)
+def _listed(filters: Filters) -> sa.Select:
+    """Ids of listed institutions in the chosen category and district, by id."""
+    stmt = sa.select(Institution.id).where(Institution.listing_state == ListingState.LISTED)
     if filters.district:
         stmt = stmt.where(Institution.district == filters.district)
     if filters.category:
-        stmt = stmt.where(Institution.services.any(ServiceItem.category == filters.category))
-    terms = query_terms(filters.q)
-    if not terms:
-        # No query lists everything; a query of punctuation or symbols only matches nothing.
-        return (stmt.where(sa.false()) if filters.q.strip() else stmt), None
-    stmt = stmt.where(Institution.id.in_(_matching_ids(terms, "body_terms", "q_any")))
-    return stmt, Institution.id.in_(_matching_ids(terms, "name_terms", "q_name"))
-
-
-def _rows(stmt: sa.Select, offset: int, limit: int) -> list[Institution]:
-    if limit <= 0:
-        return []
-    query = (
-        stmt.order_by(Institution.id).options(selectinload(Institution.services)).offset(offset).limit(limit)
-    )
-    return list(db.session.scalars(query))
+        # IN rather than a correlated EXISTS: the category index yields the few ids at once.
+        in_category = sa.select(ServiceItem.institution_id).where(ServiceItem.category == filters.category)
+        stmt = stmt.where(Institution.id.in_(in_category))
+    return stmt.order_by(Institution.id)
 
 
 def search(filters: Filters, page: int = 1, per_page: int = 20) -> Page:
     """One page of listed institutions matching the filters, in ranking order: name matches first, then
-    the rest, each by id. Two id-ordered queries rather than one sorted by rank: the database can stop
-    after a page instead of sorting every match of a common word."""
+    the rest, each by id (the same order on both databases)."""
     terms = query_terms(filters.q)
-    if terms and not (filters.category or filters.district):
-        return _search_index_only(terms, page, per_page)
-    stmt, name_hit = _filtered(filters)
     start = (page - 1) * per_page
-    if name_hit is None:
-        total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
-        return Page(items=_rows(stmt, start, per_page), total=total, page=page, per_page=per_page)
-    total, named = _counts(stmt, name_hit)
-    items = _rows(stmt.where(name_hit), start, min(per_page, named - start))
-    items += _rows(stmt.where(~name_hit), max(0, start - named), per_page - len(items))
-    return Page(items=items, total=total, page=page, per_page=per_page)
-
-
-def _search_index_only(terms: list[str], page: int, per_page: int) -> Page:
-    """The common case, a query without filters, answered by the index alone (LISTED_TERM)."""
+    if not terms:
+        if filters.q.strip():  # only punctuation or symbols: nothing can match
+            return Page(items=[], total=0, page=page, per_page=per_page)
+        stmt = _listed(filters)
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())) or 0
+        ids = list(db.session.scalars(stmt.offset(start).limit(per_page)))
+        return Page(items=_by_ids(ids), total=total, page=page, per_page=per_page)
     index = _SqliteIndex(terms) if db.engine.dialect.name == "sqlite" else _PostgresIndex(terms)
+    if filters.category or filters.district:
+        return _search_filtered(index, filters, start, page, per_page)
+    # The common case, a query without filters: the index alone answers, page by page, thanks to
+    # LISTED_TERM, without touching the institutions table or sorting every match of a common word.
     total, named = index.count("all"), index.count("named")
-    start = (page - 1) * per_page
     ids = index.ids("named", start, min(per_page, named - start)) if start < named else []
     ids += index.ids("rest", max(0, start - named), per_page - len(ids))
     return Page(items=_by_ids(ids), total=total, page=page, per_page=per_page)
+
+
+def _search_filtered(index, filters: Filters, start: int, page: int, per_page: int) -> Page:
+    """A query with filters: one statement returns the filtered candidates that match, each flagged
+    whether its name matches; the database intersects, only the survivors come back."""
+    stmt = _listed(filters).where(Institution.id.in_(index.subquery("all")))
+    stmt = stmt.add_columns(Institution.id.in_(index.subquery("named")))
+    rows = db.session.execute(stmt).all()
+    ranked = [i for i, named in rows if named] + [i for i, named in rows if not named]
+    return Page(
+        items=_by_ids(ranked[start : start + per_page]), total=len(ranked), page=page, per_page=per_page
+    )
 
 
 def _by_ids(ids: list[int]) -> list[Institution]:
@@ -165,15 +146,21 @@ class _SqliteIndex:
             "rest": f"(body_terms : ({quoted}) AND {listed}) NOT name_terms : ({quoted})",
         }
 
+    def subquery(self, which: str) -> sa.TextClause:
+        sql = "SELECT rowid FROM search_fts WHERE search_fts MATCH :" + f"m_{which}"
+        return sa.text(sql).bindparams(**{f"m_{which}": self.match[which]}).columns(rowid=sa.Integer)
+
     def count(self, which: str) -> int:
         sql = "SELECT count(*) FROM search_fts WHERE search_fts MATCH :m"
         return db.session.scalar(sa.text(sql), {"m": self.match[which]}) or 0
 
-    def ids(self, which: str, offset: int, limit: int) -> list[int]:
-        if limit <= 0:
+    def ids(self, which: str, offset: int = 0, limit: int | None = None) -> list[int]:
+        """Matching ids in order, all of them unless a limit is given."""
+        if limit is not None and limit <= 0:
             return []
         sql = "SELECT rowid FROM search_fts WHERE search_fts MATCH :m ORDER BY rowid LIMIT :l OFFSET :o"
-        return list(db.session.scalars(sa.text(sql), {"m": self.match[which], "l": limit, "o": offset}))
+        params = {"m": self.match[which], "l": -1 if limit is None else limit, "o": offset}
+        return list(db.session.scalars(sa.text(sql), params))
 
 
 class _PostgresIndex:
@@ -181,35 +168,37 @@ class _PostgresIndex:
     NAME = "string_to_array(name_terms, ' ')"
 
     def __init__(self, terms: list[str]):
-        self.params = {"terms": terms, "listed": [LISTED_TERM], "all_terms": [*terms, LISTED_TERM]}
-        self.where = {
-            "all": f"{self.BODY} @> CAST(:all_terms AS text[])",
-            "named": f"{self.NAME} @> CAST(:terms AS text[]) AND {self.BODY} @> CAST(:listed AS text[])",
-            "rest": f"{self.BODY} @> CAST(:all_terms AS text[]) "
-            f"AND NOT {self.NAME} @> CAST(:terms AS text[])",
-        }
+        self.terms = terms
+
+    def _where(self, which: str) -> tuple[str, dict]:
+        """The condition, with parameter names of its own so that two can share one statement."""
+        body, name = (
+            f"{self.BODY} @> CAST(:body_{which} AS text[])",
+            f"{self.NAME} @> CAST(:name_{which} AS text[])",
+        )
+        with_listed = [*self.terms, LISTED_TERM]
+        if which == "all":
+            return body, {f"body_{which}": with_listed}
+        if which == "named":
+            return f"{name} AND {body}", {f"name_{which}": self.terms, f"body_{which}": [LISTED_TERM]}
+        return f"{body} AND NOT {name}", {f"body_{which}": with_listed, f"name_{which}": self.terms}
+
+    def subquery(self, which: str) -> sa.TextClause:
+        where, params = self._where(which)
+        sql = f"SELECT institution_id FROM search_documents WHERE {where}"
+        return sa.text(sql).bindparams(**params).columns(institution_id=sa.Integer)
 
     def count(self, which: str) -> int:
-        sql = f"SELECT count(*) FROM search_documents WHERE {self.where[which]}"
-        return db.session.scalar(sa.text(sql), self.params) or 0
+        where, params = self._where(which)
+        return db.session.scalar(sa.text(f"SELECT count(*) FROM search_documents WHERE {where}"), params) or 0
 
-    def ids(self, which: str, offset: int, limit: int) -> list[int]:
-        if limit <= 0:
+    def ids(self, which: str, offset: int = 0, limit: int | None = None) -> list[int]:
+        """Matching ids in order, all of them unless a limit is given."""
+        if limit is not None and limit <= 0:
             return []
-        sql = (
-            f"SELECT institution_id FROM search_documents WHERE {self.where[which]} "
-            "ORDER BY institution_id LIMIT :l OFFSET :o"
-        )
-        return list(db.session.scalars(sa.text(sql), {**self.params, "l": limit, "o": offset}))
-
-
-def _counts(stmt: sa.Select, name_hit: sa.ColumnElement) -> tuple[int, int]:
-    """All matches, and how many of them match by name, in one pass."""
-    flagged = stmt.with_only_columns(sa.case((name_hit, 1), else_=0).label("named")).subquery()
-    row = db.session.execute(
-        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(flagged.c.named), 0))
-    ).one()
-    return row[0], int(row[1])
+        where, params = self._where(which)
+        sql = f"SELECT institution_id FROM search_documents WHERE {where} ORDER BY 1 LIMIT :l OFFSET :o"
+        return list(db.session.scalars(sa.text(sql), {**params, "l": limit, "o": offset}))
 
 
 def category_counts() -> dict[str, int]:
