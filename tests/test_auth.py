@@ -88,3 +88,10 @@ def test_passwords_are_stored_as_slow_salted_hashes(app, make_user):
     assert one.password_hash.startswith("scrypt:")
     assert one.password_hash != other.password_hash  # same password, different salt
     assert PASSWORD not in one.password_hash and one.check_password(PASSWORD)
+
+
+def test_overlong_name_is_refused_not_a_server_error(app):
+    from qzt.auth.services import AccountError, create_user
+
+    with pytest.raises(AccountError, match="不能超过100个字"):
+        create_user(Role.OPERATOR, "13900007777", "名" * 101, "long-enough-1")

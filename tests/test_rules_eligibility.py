@@ -142,3 +142,15 @@ def test_art10_uploads_limited_to_10mb():
 def test_images_only_fields_refuse_pdf():
     with pytest.raises(uploads.UploadRejected, match="JPG或PNG"):
         uploads.check(b"%PDF-1.7\n", images_only=True)
+
+
+def test_values_longer_than_their_column_are_refused_with_the_limit():
+    errors = draft.basic_errors({"name": "佛" * 201, "address": "路" * 301})
+    assert errors["name"] == "名称不能超过200个字（当前201个字）"
+    assert "300" in errors["address"]
+    rows = draft.services_errors(
+        {"services": [{"category": "metrology", "title": "项" * 201, "featured": True}]}
+    )
+    assert "200" in rows["s-0-title"]
+    agents = draft.agents_errors({"agents": [{"name": "王" * 101, "phone": "13800138000", "hours": "全天"}]})
+    assert "不能超过100个字" in agents["a-0-name"]

@@ -12,12 +12,15 @@ class AccountError(ValueError):
 
 
 MIN_PASSWORD = 8
+MAX_NAME = 100  # users.name
 
 
 def create_user(role: Role, phone: str, name: str, password: str) -> User:
     number = phones.normalize(phone)
     if not phones.is_mobile(number):
         raise AccountError("手机号码无效：请输入11位中国大陆手机号码")
+    if len(name.strip()) > MAX_NAME:
+        raise AccountError(f"姓名不能超过{MAX_NAME}个字")
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"密码至少{MIN_PASSWORD}位")
     if db.session.scalar(sa.select(User).where(User.phone == number)):

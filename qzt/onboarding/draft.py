@@ -25,6 +25,44 @@ QUALIFICATION_FIELDS = ("name", "number", "issuer", "valid_until")
 SERVICE_FIELDS = ("category", "title", "content")
 AGENT_FIELDS = ("name", "phone", "hours")
 MIN_INTRODUCTION = 20  # Annex 2 item 3: a complete introduction
+# The longest value each field may hold once the application becomes an Institution (the columns' sizes).
+MAX_LENGTH = {
+    "basic": {
+        "name": 200,
+        "uscc": 20,
+        "legal_representative": 100,
+        "address": 300,
+        "phone": 30,
+        "introduction": 5000,
+    },
+    "q": {"name": 200, "number": 100, "issuer": 200, "valid_until": 10},
+    "s": {"category": 32, "title": 200, "content": 5000},
+    "a": {"name": 100, "phone": 20, "hours": 100},
+}
+_LABELS = {
+    "name": "名称",
+    "legal_representative": "法定代表人",
+    "address": "详细地址",
+    "phone": "电话",
+    "introduction": "机构简介",
+    "number": "证书编号",
+    "issuer": "发证机构",
+    "title": "项目名称",
+    "content": "项目内容",
+    "hours": "服务时间",
+}
+
+
+def _too_long(values: dict, kind: str, prefix: str = "") -> dict[str, str]:
+    """Errors for values longer than their column allows, keyed by input name."""
+    limits = MAX_LENGTH[kind]
+    return {
+        f"{prefix}{key}": f"{_LABELS.get(key, key)}不能超过{limits[key]}个字（当前{len(value)}个字）"
+        for key, value in values.items()
+        if isinstance(value, str) and key in limits and len(value) > limits[key]
+    }
+
+
 _LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
 
 
@@ -110,7 +148,7 @@ def basic_errors(basic: dict, _today: date | None = None) -> dict[str, str]:
     number = phone.normalize(basic.get("phone", ""))
     if not (phone.is_mobile(number) or _LANDLINE.match(number)):
         errors["phone"] = "请填写手机号码或带区号的固定电话，如 13800138000 或 0757-83301234"
-    return errors
+    return {**errors, **_too_long(basic, "basic")}
 
 
 def licence_errors(data: dict, today: date) -> dict[str, str]:
@@ -126,6 +164,7 @@ def licence_errors(data: dict, today: date) -> dict[str, str]:
             errors[f"q-{i}-valid_until"] = problem
         if not q.get("file_id"):
             errors[f"q-{i}-file"] = "请上传证书文件"
+        errors.update(_too_long(q, "q", f"q-{i}-"))
     return errors
 
 
@@ -139,6 +178,7 @@ def services_errors(data: dict, _today: date | None = None) -> dict[str, str]:
             errors[f"s-{i}-category"] = "请选择服务类别"
         if not s.get("title", "").strip():
             errors[f"s-{i}-title"] = "请填写项目名称"
+        errors.update(_too_long(s, "s", f"s-{i}-"))
     if services and (problems := eligibility.featured_problems(services)):
         errors["services"] = problems[0]
     return errors
@@ -154,6 +194,7 @@ def agents_errors(data: dict, _today: date | None = None) -> dict[str, str]:
             errors[f"a-{i}-phone"] = "请填写11位手机号码，如 13800138000"
         if not a.get("hours", "").strip():
             errors[f"a-{i}-hours"] = "请填写服务时间，如 工作日 8:00-18:00"
+        errors.update(_too_long(a, "a", f"a-{i}-"))
     if problems := eligibility.agent_problems(agents):
         errors["agents"] = problems[0]
     return errors
