@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo
 from flask import Flask, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from htmx_flask.requests import HtmxAwareRequest
+from werkzeug.datastructures import ImmutableMultiDict
 
 from qzt.data.catalog import CATEGORIES, CATEGORY_NAMES, DISTRICT_NAMES, DISTRICTS, ORG_TYPE_NAMES, ORG_TYPES
 from qzt.extensions import db, login_manager
@@ -18,6 +20,23 @@ CSP = (
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+
+
+class _CleanMultiDict(ImmutableMultiDict):
+    """Form and query values without NUL characters: PostgreSQL text cannot hold them, and no person
+    types one."""
+
+    def __init__(self, mapping=None):
+        if mapping is not None and not isinstance(mapping, dict):
+            mapping = [
+                (key, value.replace("\x00", "") if isinstance(value, str) else value)
+                for key, value in mapping
+            ]
+        super().__init__(mapping)
+
+
+class QztRequest(HtmxAwareRequest):
+    parameter_storage_class = _CleanMultiDict
 
 
 def is_fragment() -> bool:
@@ -68,6 +87,7 @@ def _error_page(status: int, title: str, message: str):
 
 
 def init_app(app: Flask) -> None:
+    app.request_class = QztRequest  # after Htmx.init_app, whose request class it extends
     app.after_request(_security_headers)
     app.jinja_env.filters["mask_phone"] = phone.mask
     app.jinja_env.filters["beijing"] = beijing
