@@ -1,5 +1,7 @@
 """Writing the audit trail: one call per staff action or state change, in the same transaction."""
 
+from sqlalchemy.orm import selectinload
+
 from qzt.extensions import db
 from qzt.models import AuditRecord, User
 
@@ -33,6 +35,7 @@ def history(obj) -> list[AuditRecord]:
     stmt = (
         db.select(AuditRecord)
         .where(AuditRecord.object_type == type(obj).__tablename__, AuditRecord.object_id == obj.id)
+        .options(selectinload(AuditRecord.actor))
         .order_by(AuditRecord.id)
     )
     return list(db.session.scalars(stmt))

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from qzt.data.catalog import CATEGORY_NAMES, DISTRICT_NAMES
 from qzt.extensions import db
@@ -56,4 +57,5 @@ def applications(filters: QueueFilters, user: User, limit: int = 200) -> list[Ap
     stmt = _filtered(filters, user)
     if filters.state:
         stmt = stmt.where(Application.state == ApplicationState(filters.state))
+    stmt = stmt.options(selectinload(Application.assignee))  # shown on every row
     return list(db.session.scalars(stmt.order_by(Application.submitted_at, Application.id).limit(limit)))
