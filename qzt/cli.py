@@ -166,13 +166,13 @@ def tick_command(batch: int) -> None:
     """发送到期的短信通知（失败的稍后重试），并列出发送中断、需要人工核实的通知。供定时任务每分钟运行。"""
     # Imported here so that this command stays one self-contained block of the file.
     from datetime import date
-    from zoneinfo import ZoneInfo
 
     from flask import current_app
 
     from qzt import notifications, sms
     from qzt.extensions import db
     from qzt.review.services import remind_deadlines
+    from qzt.rules.calendar import to_beijing
     from qzt.rules.phone import mask
 
     reminded = remind_deadlines(date.today())
@@ -194,5 +194,5 @@ def tick_command(batch: int) -> None:
             f"{len(result.stuck)}条通知发送中断超过{minutes}分钟，未自动重发（可能已送达），请到短信服务商处核实："
         )
         for n in notifications.stuck():
-            started = notifications.as_utc(n.claimed_at).astimezone(ZoneInfo("Asia/Shanghai"))
+            started = to_beijing(n.claimed_at)
             click.echo(f"  #{n.id}  {mask(n.phone)}  {n.kind}  {n.title}  开始发送于{started:%Y-%m-%d %H:%M}")

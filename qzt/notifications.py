@@ -8,7 +8,7 @@ resent automatically but reported, for staff to check and resolve.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -199,10 +199,3 @@ def mark_read(notification: Notification, user: User) -> None:
     if notification.read_at is None:
         notification.read_at = utcnow()
         db.session.flush()
-
-
-def as_utc(moment: datetime | None) -> datetime | None:
-    """SQLite hands timestamps back without their zone; they were stored in UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)

@@ -1,7 +1,6 @@
 """Site-wide request handling: security headers, template helpers, error pages, user loading."""
 
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 from flask import Flask, render_template, request
 from flask_login import current_user
@@ -13,6 +12,7 @@ from qzt.data.catalog import CATEGORIES, CATEGORY_NAMES, DISTRICT_NAMES, DISTRIC
 from qzt.extensions import db, login_manager
 from qzt.models import User
 from qzt.rules import phone
+from qzt.rules.calendar import to_beijing
 from qzt.rules.eligibility import DECLARATIONS
 
 CSP = (
@@ -50,16 +50,9 @@ def load_user(user_id: str) -> User | None:
     return db.session.get(User, int(user_id))
 
 
-BEIJING = ZoneInfo("Asia/Shanghai")
-
-
 def beijing(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored UTC time in Beijing time (SQLite hands back naive datetimes: they are UTC)."""
-    if moment is None:
-        return ""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(BEIJING).strftime(fmt)
+    """A stored moment as Beijing time, for templates."""
+    return to_beijing(moment).strftime(fmt) if moment is not None else ""
 
 
 def phone_for(number: str, institution) -> str:

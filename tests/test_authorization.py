@@ -246,12 +246,31 @@ def test_every_route_has_a_row(app):
 
 
 HOSTILE_FORM = {
-    "name": "名" * 10_000, "uscc": "\x00' OR 1=1 --", "q-count": "999999", "s-count": "-1", "a-count": "x",
-    "s-0-category": "../../etc", "version": "abc", "deadline_days": "9" * 50, "visit_on": "2026-02-30",
-    "message": "<script>alert(1)</script>", "day": "yesterday", "working": "2", "role": "admin",
-    "phone": "1" * 50, "password": "", "confirm": "x", "resend": "maybe", "action": "remove-q-999",
-    "signature": "data:image/png;base64,!!!!", "signer_name": "", "agree": "y", "reason": "退" * 5000,
-    "note": "注" * 5000, "log": "x", "field": "uscc",
+    "name": "名" * 10_000,
+    "uscc": "\x00' OR 1=1 --",
+    "q-count": "999999",
+    "s-count": "-1",
+    "a-count": "x",
+    "s-0-category": "../../etc",
+    "version": "abc",
+    "deadline_days": "9" * 50,
+    "visit_on": "2026-02-30",
+    "message": "<script>alert(1)</script>",
+    "day": "yesterday",
+    "working": "2",
+    "role": "admin",
+    "phone": "1" * 50,
+    "password": "",
+    "confirm": "x",
+    "resend": "maybe",
+    "action": "remove-q-999",
+    "signature": "data:image/png;base64,!!!!",
+    "signer_name": "",
+    "agree": "y",
+    "reason": "退" * 5000,
+    "note": "注" * 5000,
+    "log": "x",
+    "field": "uscc",
 }
 HOSTILE_QUERY = "?q=%00%FF&page=-1&per_page=x&category=%3Cb%3E&district=1&state=zzz&log_by=zz&mine=2"
 

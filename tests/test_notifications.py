@@ -17,7 +17,7 @@ from qzt import notifications
 from qzt.extensions import db
 from qzt.models import DeliveryState, Notification, Role
 from qzt.models.base import utcnow
-from qzt.notifications import BACKOFF, MAX_ATTEMPTS, STUCK_AFTER, as_utc, notify, tick
+from qzt.notifications import BACKOFF, MAX_ATTEMPTS, STUCK_AFTER, notify, tick
 from qzt.sms import AliyunBackend, LogBackend, SmsConfigError, SmsError, backend_from_config, template_setting
 
 
@@ -120,7 +120,7 @@ def test_tick_sends_due_notices_only(app, make_user):
         ("13800138000", "review-result", {"result": "通过"}, str(due_id))
     ]
     sent = _reload(due_id)
-    assert sent.state == DeliveryState.SENT and as_utc(sent.sent_at) == now
+    assert sent.state == DeliveryState.SENT and sent.sent_at == now
     assert _reload(later_id).state == DeliveryState.PENDING
 
     assert tick(backend, now=now + timedelta(minutes=3)).sent == 1
@@ -208,7 +208,7 @@ def test_provider_down_is_retried_later_with_backoff(app, make_user):
     assert tick(backend, now=t0) == notifications.TickResult(retried=1)
     notice = _reload(notice_id)
     assert notice.state == DeliveryState.PENDING and notice.attempts == 1
-    assert as_utc(notice.next_attempt_at) == t0 + BACKOFF[0]
+    assert notice.next_attempt_at == t0 + BACKOFF[0]
     assert "isp.SYSTEM_ERROR" in notice.last_error
 
     assert tick(backend, now=t0 + BACKOFF[0] - timedelta(seconds=1)) == notifications.TickResult()
@@ -216,12 +216,12 @@ def test_provider_down_is_retried_later_with_backoff(app, make_user):
 
     t1 = t0 + BACKOFF[0]
     assert tick(backend, now=t1).retried == 1
-    assert as_utc(_reload(notice_id).next_attempt_at) == t1 + BACKOFF[1]
+    assert _reload(notice_id).next_attempt_at == t1 + BACKOFF[1]
 
     t2 = t1 + BACKOFF[1]
     assert tick(backend, now=t2) == notifications.TickResult(sent=1)
     notice = _reload(notice_id)
-    assert notice.state == DeliveryState.SENT and as_utc(notice.sent_at) == t2 and notice.last_error == ""
+    assert notice.state == DeliveryState.SENT and notice.sent_at == t2 and notice.last_error == ""
     assert tick(backend, now=t2 + timedelta(days=1)) == notifications.TickResult()
     assert backend.calls == 3 and len(backend.sent) == 1
 
@@ -244,7 +244,7 @@ def test_gives_up_after_the_last_attempt(app, make_user):
             .values(next_attempt_at=now + timedelta(days=7))
         )
         db.session.commit()
-        now = as_utc(notice.next_attempt_at)
+        now = notice.next_attempt_at
     assert tick(backend, now=now, batch=1) == notifications.TickResult(failed=1)
     notice = _reload(notice_id)
     assert (notice.state, notice.attempts) == (DeliveryState.FAILED, MAX_ATTEMPTS)

@@ -12,10 +12,10 @@ from PIL import Image, ImageDraw
 
 from qzt import files, pledges
 from qzt.documents import LocalFetcher, pdf_dir
-from qzt.documents.pledge import beijing_time
 from qzt.extensions import db
-from qzt.models import Application, Role
+from qzt.models import Application, Role, User
 from qzt.onboarding import signing
+from qzt.rules.calendar import to_beijing
 from qzt.rules.uscc import with_check_digit
 
 NAME = "佛山市南海区质量检测技术有限公司"
@@ -140,7 +140,7 @@ def test_annex1_pdf_holds_the_eight_articles(client, code):
 
 def test_annex1_pdf_evidence_matches_the_verify_page(client, code):
     signature = signing.get_by_code(code)
-    signed_at = beijing_time(signature.signed_at)
+    signed_at = to_beijing(signature.signed_at)
     page = verify_facts(client, code)
     assert signature.text_sha256 == pledges.current().sha256 and signature.text_sha256 in page
     assert signed_at.strftime("%Y-%m-%d %H:%M:%S") in page
@@ -153,10 +153,13 @@ def test_annex1_pdf_evidence_matches_the_verify_page(client, code):
     assert f"/verify/{code}" in text
 
 
-def test_annex1_signing_time_is_beijing_time():
-    # SQLite hands timestamps back naive; they are UTC all the same.
-    for stored in (datetime(2026, 11, 23, 16, 30), datetime(2026, 11, 23, 16, 30, tzinfo=UTC)):
-        assert beijing_time(stored).strftime("%Y-%m-%d %H:%M %z") == "2026-11-24 00:30 +0800"
+def test_annex1_signing_time_is_to_beijing(owner):
+    # Stored in UTC; read back zone-aware from either database (SQLite keeps no zone itself).
+    owner.created_at = datetime(2026, 11, 23, 16, 30, tzinfo=UTC)
+    db.session.commit()
+    db.session.expire_all()
+    stored = db.session.get(User, owner.id).created_at
+    assert to_beijing(stored).strftime("%Y-%m-%d %H:%M %z") == "2026-11-24 00:30 +0800"
 
 
 def test_annex1_verify_is_public_and_shows_no_personal_data(client, code, owner):

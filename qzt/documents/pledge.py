@@ -1,8 +1,6 @@
 """The signed pledge (承诺书, Annex 1) as a PDF, with the evidence that ties it to its signature."""
 
 import base64
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 import segno
 from flask import url_for
@@ -10,16 +8,9 @@ from flask import url_for
 from qzt import files, pledges
 from qzt.documents import render_pdf
 from qzt.models import PledgeSignature
+from qzt.rules.calendar import to_beijing
 
 TEMPLATE = "pdf/pledge.html"
-BEIJING = ZoneInfo("Asia/Shanghai")
-
-
-def beijing_time(moment: datetime) -> datetime:
-    """A stored UTC time in Beijing time; SQLite hands timestamps back without their zone."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(BEIJING)
 
 
 def data_uri(mime: str, data: bytes) -> str:
@@ -36,7 +27,7 @@ def pledge_context(signature: PledgeSignature) -> dict:
     return {
         "signature": signature,
         "text": text,
-        "signed_at": beijing_time(signature.signed_at),
+        "signed_at": to_beijing(signature.signed_at),
         "signature_image": data_uri(stored.mime, files.read(stored)) if stored else None,
         "verify_url": verify_url,
         "qr": segno.make(verify_url, error="m").png_data_uri(scale=4, border=2),

@@ -22,7 +22,23 @@ def enum_column(enum_cls: type[enum.Enum], **kw) -> sa.Enum:
     )
 
 
-UTCDateTime = sa.DateTime(timezone=True)
+class UTCDateTime(sa.TypeDecorator):
+    """A moment stored in UTC and always read back zone-aware (SQLite keeps no zone: it would come back
+    naive), so no caller has to guess."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, _dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime: pass an aware one (qzt.models.base.utcnow)")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, _dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
 
 # The largest integer primary key (PostgreSQL INTEGER): URL converters stop larger ids with a 404.
 MAX_ID = 2**31 - 1

@@ -8,6 +8,7 @@ from flask_login import current_user
 from qzt.documents import pledge
 from qzt.models import PledgeSignature, User
 from qzt.onboarding import bp, signing
+from qzt.rules.calendar import to_beijing
 
 
 def get_signature_or_404(code: str) -> PledgeSignature:
@@ -29,7 +30,7 @@ def verify(code: str):
         "onboarding/verify.html",
         institution_name=signature.institution_name,
         pledge_version=signature.pledge_version,
-        signed_at=pledge.beijing_time(signature.signed_at),
+        signed_at=to_beijing(signature.signed_at),
         text_sha256=signature.text_sha256,
         status=signing.status_label(signature),
         superseded=signing.is_superseded(signature),

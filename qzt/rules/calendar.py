@@ -22,6 +22,13 @@ from holidays.countries.china import ChinaStaticHolidays
 
 # China has kept UTC+8 without daylight saving since 1991, so a fixed offset is exact.
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+def to_beijing(moment: datetime) -> datetime:
+    """An aware moment in Beijing time (what every page, PDF and message shows)."""
+    return moment.astimezone(BEIJING)
+
+
 DAYTIME_START, DAYTIME_END = time(8), time(18)  # Art. 14 白天时段: [08:00, 18:00)
 WORKING_DAY_REPLY = timedelta(hours=2)  # Art. 14: counted in working-day daytime only
 DAY_OFF_REPLY = timedelta(hours=6)  # Art. 14: offline consultations on a non-working day
