@@ -3,7 +3,7 @@
 1. Throughput under gunicorn: the directory page (no query, and a two-character search) beside the
    trivial /healthz route of the same app, measured in the same run; the figure that matters is the
    ratio (target: directory >= 30% of the trivial route).
-2. Search latency in-process: qzt.search.search over a set of typical queries; p50 and p95
+2. Search latency in-process: qzt.directory.search.search over a set of typical queries; p50 and p95
    (target: p95 <= 10 ms).
 
 Load comes from wrk when it is installed (Debian package `wrk`), else from a Python client.
@@ -136,7 +136,7 @@ def throughput(env: dict, seconds: int, cache: bool = True) -> dict[str, float]:
 def search_latency(database_url: str, rounds: int) -> tuple[float, float, float]:
     sys.path.insert(0, str(ROOT))
     from qzt import create_app
-    from qzt.search import Filters, search
+    from qzt.directory.search import Filters, search
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
     timings = []

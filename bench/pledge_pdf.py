@@ -1,4 +1,4 @@
-"""Pledge PDF benchmark: qzt.documents.pledge.pledge_pdf beside a bare WeasyPrint render of the same HTML.
+"""Pledge PDF benchmark: qzt.pledges.pdf.pledge_pdf beside a bare WeasyPrint render of the same HTML.
 
 Both run in the same process on a scratch SQLite database migrated with flask_migrate.upgrade; each is
 warmed up once, then timed N times, the two taking turns so that both see the same load on the machine;
@@ -24,12 +24,12 @@ from PIL import Image, ImageDraw  # noqa: E402
 from weasyprint import CSS, HTML  # noqa: E402
 from weasyprint.text.ffi import harfbuzz, harfbuzz_subset  # noqa: E402
 
-from qzt import create_app, files  # noqa: E402
+from qzt import create_app  # noqa: E402
 from qzt.documents import STYLESHEETS, pdf_dir  # noqa: E402
-from qzt.documents.pledge import TEMPLATE, pledge_context, pledge_pdf  # noqa: E402
 from qzt.extensions import db  # noqa: E402
 from qzt.models import Application, Role, User  # noqa: E402
-from qzt.onboarding import signing  # noqa: E402
+from qzt.pledges import signing  # noqa: E402
+from qzt.pledges.pdf import TEMPLATE, pledge_context, pledge_pdf  # noqa: E402
 from qzt.rules.uscc import with_check_digit  # noqa: E402
 
 PASSWORD = "bench-password-1"
@@ -59,14 +59,13 @@ def make_signature():
     )
     db.session.add(application)
     db.session.flush()
-    image = files.store_bytes(user, "signature", signature_png(), "signature.png", images_only=True)
     signature = signing.sign(
         application,
         user,
         typed_name="张三",
         password=PASSWORD,
         agreed=True,
-        signature_image=image,
+        drawing=signature_png(),
         ip="127.0.0.1",
         user_agent="bench",
     )

@@ -1,10 +1,11 @@
 """佛山企质通: the application factory."""
 
+import importlib
 from pathlib import Path
 
 from flask import Flask
 
-from qzt import config, database  # noqa: F401  (registers the SQLite pragmas)
+from qzt import config
 from qzt.extensions import csrf, db, htmx, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,11 +26,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
 
     _init_extensions(app)
+    _init_core(app)
     _register_blueprints(app)
 
-    from qzt import cli, web
+    from qzt import cli
 
-    web.init_app(app)
     cli.init_app(app)
     return app
 
@@ -44,17 +45,28 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = "请先登录"
 
 
-def _register_blueprints(app: Flask) -> None:
-    from qzt.api.views import bp as api_bp
-    from qzt.auth.views import bp as auth_bp
-    from qzt.directory.views import bp as directory_bp
-    from qzt.onboarding import bp as onboarding_bp
-    from qzt.onboarding import pledge_views, views  # noqa: F401  (their routes register on onboarding_bp)
-    from qzt.review.views import bp as review_bp
+def _init_core(app: Flask) -> None:
+    from qzt.core import database, http, pagecache, templating
 
-    app.register_blueprint(directory_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(api_bp)
-    app.register_blueprint(onboarding_bp)
-    app.register_blueprint(review_bp)
-    csrf.exempt(api_bp)  # read-only GET API
+    database.init_app(app)
+    pagecache.init_app(app)
+    http.init_app(app)
+    templating.init_app(app)
+
+
+AREAS = ("directory", "directory.api", "auth", "onboarding", "pledges", "review", "withdrawals", "operations")
+
+
+def _register_blueprints(app: Flask) -> None:
+    """Each area's blueprint, its routes (views.py) and whatever it installs (init_app)."""
+    from qzt.core import errors, files
+
+    app.register_blueprint(errors.bp)
+    app.register_blueprint(files.bp)
+    for name in AREAS:
+        area = importlib.import_module(f"qzt.{name}")
+        importlib.import_module(f"qzt.{name}.views")
+        app.register_blueprint(area.bp)
+        if hasattr(area, "init_app"):
+            area.init_app(app)
+    csrf.exempt(app.blueprints["api"])  # read-only GET API

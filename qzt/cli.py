@@ -1,4 +1,6 @@
-"""`flask --app app qzt …`: import institutions, demo data, accounts."""
+"""`flask --app app qzt …`: import institutions, demo data, accounts, the minute tick.
+
+Like create_app, this module composes the areas: it may import any of them."""
 
 import functools
 import sys
@@ -8,12 +10,17 @@ from typing import NoReturn
 
 import click
 import sqlalchemy as sa
+from flask import current_app
 from flask.cli import AppGroup
 
-from qzt import demo, importing, institutions
 from qzt.auth.services import AccountError, create_user
+from qzt.core import clock, notifications, sms
+from qzt.directory import demo, importing, institutions
 from qzt.extensions import db
 from qzt.models import Institution, Role, User
+from qzt.review.services import remind_deadlines
+from qzt.rules.calendar import to_beijing
+from qzt.rules.phone import mask
 
 qzt = AppGroup("qzt", help="佛山企质通：导入入驻机构、生成演示数据、创建和查看账号。")
 
@@ -164,18 +171,7 @@ def accounts_command() -> None:
 @_database_errors
 def tick_command(batch: int) -> None:
     """发送到期的短信通知（失败的稍后重试），并列出发送中断、需要人工核实的通知。供定时任务每分钟运行。"""
-    # Imported here so that this command stays one self-contained block of the file.
-    from datetime import date
-
-    from flask import current_app
-
-    from qzt import notifications, sms
-    from qzt.extensions import db
-    from qzt.review.services import remind_deadlines
-    from qzt.rules.calendar import to_beijing
-    from qzt.rules.phone import mask
-
-    reminded = remind_deadlines(date.today())
+    reminded = remind_deadlines(clock.today())
     db.session.commit()
     if reminded:
         click.echo(f"补充材料截止提醒：新增{reminded}条。")

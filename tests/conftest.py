@@ -12,10 +12,10 @@ from flask_migrate import upgrade
 from pg import start_server  # tests/ is on sys.path (pytest's rootdir conftest)
 
 from qzt import create_app
+from qzt.directory.search import index_institution
 from qzt.extensions import db
 from qzt.models import Institution, ListingState, Qualification, Role, ServiceAgent, ServiceItem, User
 from qzt.rules.uscc import with_check_digit
-from qzt.search import index_institution
 
 pytest_plugins = ["browser"]  # tests/browser.py: the Chromium and live-server fixtures
 

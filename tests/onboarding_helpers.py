@@ -2,17 +2,18 @@
 
 import io
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 from conftest import PASSWORD
 
+from qzt.core import clock
 from qzt.rules.uscc import with_check_digit
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 64
 USCC = with_check_digit("91440604MA5X0001Y")
-NEXT_YEAR = (date.today() + timedelta(days=365)).isoformat()
+NEXT_YEAR = (clock.today() + timedelta(days=365)).isoformat()
 
 
 def page_token(client, path: str) -> str:

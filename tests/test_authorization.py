@@ -8,7 +8,7 @@ import pytest
 from conftest import PASSWORD
 from onboarding_helpers import BASIC, PDF
 
-from qzt import files
+from qzt.core import files
 from qzt.extensions import db
 from qzt.models import (
     Application,
@@ -19,7 +19,8 @@ from qzt.models import (
     User,
     WithdrawalRequest,
 )
-from qzt.onboarding import draft, signing
+from qzt.onboarding import draft
+from qzt.pledges import signing
 
 ROLES = (
     "anon",
@@ -59,7 +60,7 @@ MATRIX = {
     ("GET", "api.institution"): ALL,
     ("GET", "api.openapi_document"): ALL,
     ("GET", "onboarding.privacy"): ALL,
-    ("GET", "onboarding.verify"): ALL,
+    ("GET", "pledges.verify"): ALL,
     ("GET", "onboarding.register"): ALL,
     ("GET", "auth.login"): ALL,
     ("POST", "auth.login"): dict.fromkeys(ROLES, 422),  # empty form: says what to fill in
@@ -68,7 +69,7 @@ MATRIX = {
     ("GET", "auth.notices"): {**ALL, "anon": "login"},
     ("POST", "auth.mark_notices_read"): {**dict.fromkeys(ROLES, "/notices"), "anon": "login"},
     # Files and the signed pledge: the owner and staff; anyone else gets 404 (never "it exists").
-    ("GET", "onboarding.download"): {
+    ("GET", "files.download"): {
         "anon": "login",
         "enterprise": 404,
         "inst_b": 404,
@@ -77,7 +78,7 @@ MATRIX = {
         "authority": 200,
         "admin": 200,
     },
-    ("GET", "onboarding.pledge_pdf"): {
+    ("GET", "pledges.pledge_pdf"): {
         "anon": 404,
         "enterprise": 404,
         "inst_b": 404,
@@ -93,8 +94,12 @@ MATRIX = {
     ("POST", "onboarding.check_field"): {**APPLICANT_ONLY, "inst_a": 200, "inst_b": 200},
     ("POST", "onboarding.sign"): {**APPLICANT_ONLY, "inst_a": "/onboarding", "inst_b": 422},
     ("POST", "onboarding.submit"): {**APPLICANT_ONLY, "inst_a": 422, "inst_b": 422},
-    ("POST", "onboarding.withdraw"): {**APPLICANT_ONLY, "inst_a": "/onboarding", "inst_b": "/onboarding"},
-    ("POST", "onboarding.request_withdrawal"): {**APPLICANT_ONLY, "inst_a": 404, "inst_b": 404},
+    ("POST", "withdrawals.withdraw_application"): {
+        **APPLICANT_ONLY,
+        "inst_a": "/onboarding",
+        "inst_b": "/onboarding",
+    },
+    ("POST", "withdrawals.request_withdrawal"): {**APPLICANT_ONLY, "inst_a": 404, "inst_b": 404},
     # Staff pages.
     ("GET", "review.index"): {
         **STAFF_ONLY,
@@ -105,29 +110,29 @@ MATRIX = {
     ("GET", "review.applications"): STAFF_ONLY,
     ("GET", "review.application"): STAFF_ONLY,
     ("GET", "review.file"): STAFF_ONLY,
-    ("GET", "review.withdrawals"): STAFF_ONLY,
-    ("GET", "review.calendar"): STAFF_ONLY,
-    ("POST", "review.calendar"): {**STAFF_ONLY, "operator": 422, "authority": 422, "admin": 422},
+    ("GET", "withdrawals.queue"): STAFF_ONLY,
+    ("GET", "operations.calendar_page"): STAFF_ONLY,
+    ("POST", "operations.calendar_page"): {**STAFF_ONLY, "operator": 422, "authority": 422, "admin": 422},
     # A stale version: every reviewer gets the conflict page, nobody changes anything.
     ("POST", "review.claim"): {**STAFF_ONLY, "operator": 409, "authority": 409, "admin": 409},
     ("POST", "review.act"): {**STAFF_ONLY, "operator": 409, "authority": 409, "admin": 409},
-    ("POST", "review.withdrawal_step"): {
+    ("POST", "withdrawals.step"): {
         **STAFF_ONLY,
         "operator": "/staff/withdrawals",
         "authority": "/staff/withdrawals",
         "admin": "/staff/withdrawals",
     },
-    ("GET", "review.notification_problems"): STAFF_ONLY,
-    ("POST", "review.resolve_notification"): {
+    ("GET", "operations.notification_problems"): STAFF_ONLY,
+    ("POST", "operations.resolve_notification"): {
         **STAFF_ONLY,
         "operator": "/staff/notifications",
         "authority": "/staff/notifications",
         "admin": "/staff/notifications",
     },
     # Staff accounts: the admin only.
-    ("GET", "review.users"): {**STAFF_ONLY, "operator": 403, "authority": 403},
-    ("POST", "review.users"): {**STAFF_ONLY, "operator": 403, "authority": 403, "admin": 422},
-    ("POST", "review.toggle_user"): {
+    ("GET", "auth.staff_users"): {**STAFF_ONLY, "operator": 403, "authority": 403},
+    ("POST", "auth.staff_users"): {**STAFF_ONLY, "operator": 403, "authority": 403, "admin": 422},
+    ("POST", "auth.toggle_staff"): {
         **STAFF_ONLY,
         "operator": 403,
         "authority": 403,
@@ -168,7 +173,7 @@ def world(app, make_institution):
         typed_name="张三",
         password=PASSWORD,
         agreed=True,
-        signature_image=None,
+        drawing=None,
         ip="127.0.0.1",
         user_agent="pytest",
     )

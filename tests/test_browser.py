@@ -6,7 +6,7 @@ Screenshots land in tests/screenshots/ (gitignored) for a human to look at.
 """
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import pytest
@@ -14,6 +14,7 @@ from browser import DESKTOP, PHONE, SCREENSHOTS, TIMEOUT_MS
 from conftest import PASSWORD
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
+from qzt.core import clock
 from qzt.models import Role
 
 pytestmark = pytest.mark.browser
@@ -35,8 +36,8 @@ def directory(make_institution):
         introduction="市级法定计量检定机构，提供长度、热工、力学等计量校准服务。\n同时开展电子电器产品检验检测。",
         services=[CALIBRATION, ELECTRICAL, THERMAL, CNAS],
         qualifications=[
-            ("CNAS 实验室认可证书", date.today() + timedelta(days=400)),
-            ("检验检测机构资质认定证书（CMA）", date.today() - timedelta(days=30)),
+            ("CNAS 实验室认可证书", clock.today() + timedelta(days=400)),
+            ("检验检测机构资质认定证书（CMA）", clock.today() - timedelta(days=30)),
         ],
         agents=[("陈工", "13800138001"), ("李工", "13900139002")],
     )

@@ -10,7 +10,7 @@ import re
 import struct
 import subprocess
 import zlib
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,9 +18,10 @@ from browser import DESKTOP, PHONE, SCREENSHOTS, TIMEOUT_MS
 from conftest import PASSWORD
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
-from qzt import pledges
+from qzt.core import clock
 from qzt.extensions import db
 from qzt.models import Application, ApplicationState, PledgeSignature, Role
+from qzt.pledges import texts as pledges
 from qzt.rules.eligibility import DECLARATIONS
 from qzt.rules.uscc import with_check_digit
 
@@ -31,7 +32,7 @@ NAME = "佛山市顺德区家电检测技术有限公司"
 USCC = with_check_digit("91440606MA5X0001Y")
 BAD_USCC = USCC[:-1] + ("0" if USCC[-1] != "0" else "1")  # a wrong check digit
 INTRODUCTION = "专业从事家用电器安全、能效检验检测，具备CMA和CNAS资质，服务顺德家电产业二十年。"
-NEXT_YEAR = (date.today() + timedelta(days=400)).isoformat()
+NEXT_YEAR = (clock.today() + timedelta(days=400)).isoformat()
 SERVICES = [  # (服务类别, 项目名称, 项目内容, 优势服务项目)
     ("检验检测", "家用电器安全检验检测", "依据GB 4706系列标准开展家用电器安全检验，出具CMA报告。", True),
     ("知识产权", "商标与专利申报代理", "协助企业申报商标、发明专利和实用新型专利。", True),  # Art. 8: step 5

@@ -10,7 +10,7 @@ Screenshots land in tests/screenshots/ (gitignored) for a human to look at.
 import re
 import shutil
 import subprocess
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from browser import DESKTOP, PHONE, SCREENSHOTS, TIMEOUT_MS
@@ -18,7 +18,8 @@ from conftest import PASSWORD
 from onboarding_helpers import BASIC, fill_everything, post_step, register, services, sign, submit
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect
 
-from qzt.calendar_service import work_calendar
+from qzt.core import clock
+from qzt.core.calendar import work_calendar
 from qzt.extensions import db
 from qzt.models import Application, Role
 from qzt.rules.uscc import with_check_digit
@@ -146,7 +147,7 @@ def _fact(page: Page, name: str):
 
 
 def test_admission_from_screening_to_listing(people, live_server, submitted, staff, tmp_path):
-    today = date.today()
+    today = clock.today()
     calendar = work_calendar()
     waited = calendar.working_days_between(submitted.submitted_at.date(), today)
     assert waited > 0  # three weeks, even across the Spring Festival

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qzt.calendar_service import add_correction, work_calendar
+from qzt.core.calendar import add_correction, work_calendar
 from qzt.extensions import db
 from qzt.models import AuditRecord, CalendarCorrection, Role
 from qzt.rules.calendar import BEIJING, DAYTIME_END, DAYTIME_START, WorkCalendar

@@ -7,14 +7,14 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from qzt import demo
 from qzt.auth.services import authenticate
 from qzt.data.catalog import CATEGORIES, DISTRICTS
+from qzt.directory import demo
+from qzt.directory.search import Filters, index_institution, search
 from qzt.extensions import db
 from qzt.models import Institution, ListingState, Role, SearchDocument, User
 from qzt.rules import phone as phones
 from qzt.rules import uscc
-from qzt.search import Filters, index_institution, search
 
 
 def all_institutions() -> list[Institution]:

@@ -4,9 +4,10 @@ from datetime import date, timedelta
 
 import pytest
 
+from qzt.core import clock
+from qzt.directory.search import Filters, search
 from qzt.extensions import db
 from qzt.models import ListingState, Role
-from qzt.search import Filters, search
 
 
 def names(filters: Filters, page: int = 1, per_page: int = 20) -> list[str]:
@@ -194,8 +195,8 @@ def test_institution_homepage(client, make_institution):
             ("metrology", "优势计量项目", "", True),
         ],
         qualifications=[
-            ("检验检测机构资质认定证书", date.today() + timedelta(days=300)),
-            ("旧版计量授权证书", date.today() - timedelta(days=1)),
+            ("检验检测机构资质认定证书", clock.today() + timedelta(days=300)),
+            ("旧版计量授权证书", clock.today() - timedelta(days=1)),
         ],
         agents=[("王小明", "13812345678")],
     )

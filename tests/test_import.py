@@ -7,11 +7,11 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
+from qzt.directory.importing import COLUMNS, assign_services
+from qzt.directory.search import Filters, search
 from qzt.extensions import db
-from qzt.importing import COLUMNS, assign_services
 from qzt.models import Institution, ListingState
 from qzt.rules.uscc import with_check_digit
-from qzt.search import Filters, search
 
 
 def code(n: int) -> str:

@@ -13,12 +13,18 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import sqlalchemy as sa
 
-from qzt import notifications
+from qzt.core import clock, notifications
+from qzt.core.notifications import BACKOFF, MAX_ATTEMPTS, STUCK_AFTER, notify, tick
+from qzt.core.sms import (
+    AliyunBackend,
+    LogBackend,
+    SmsConfigError,
+    SmsError,
+    backend_from_config,
+    template_setting,
+)
 from qzt.extensions import db
 from qzt.models import DeliveryState, Notification, Role
-from qzt.models.base import utcnow
-from qzt.notifications import BACKOFF, MAX_ATTEMPTS, STUCK_AFTER, notify, tick
-from qzt.sms import AliyunBackend, LogBackend, SmsConfigError, SmsError, backend_from_config, template_setting
 
 
 @pytest.fixture(autouse=True)
@@ -109,7 +115,7 @@ def test_tick_sends_due_notices_only(app, make_user):
     user = make_user()
     due = _notice(user, 1, sms_params={"result": "通过"})
     later = _notice(user, 2)
-    now = utcnow() + timedelta(seconds=1)
+    now = clock.now() + timedelta(seconds=1)
     later.next_attempt_at = now + timedelta(minutes=3)
     db.session.commit()
     due_id, later_id = due.id, later.id
@@ -133,7 +139,7 @@ def test_tick_twice_sends_nothing_twice(app, make_user):
         _notice(user, n)
     db.session.commit()
     backend = LogBackend()
-    now = utcnow() + timedelta(seconds=1)
+    now = clock.now() + timedelta(seconds=1)
     assert tick(backend, now=now).sent == 3
     assert tick(backend, now=now).sent == 0
     assert tick(backend, now=now + timedelta(days=1)).sent == 0
@@ -145,7 +151,7 @@ def test_tick_sends_at_most_a_batch_oldest_first(app, make_user):
     ids = [_notice(user, n).id for n in range(5)]
     db.session.commit()
     backend = LogBackend()
-    now = utcnow() + timedelta(seconds=1)
+    now = clock.now() + timedelta(seconds=1)
     assert tick(backend, now=now, batch=2).sent == 2
     assert tick(backend, now=now, batch=2).sent == 2
     assert tick(backend, now=now, batch=2).sent == 1
@@ -156,7 +162,7 @@ def test_two_ticks_claiming_the_same_notices_send_each_once(app, make_user, monk
     user = make_user()
     ids = {_notice(user, n).id for n in range(6)}
     db.session.commit()
-    now = utcnow() + timedelta(seconds=1)
+    now = clock.now() + timedelta(seconds=1)
 
     # Both ticks pick the same due rows before either claims one; only the claim keeps them apart.
     picked = []
@@ -203,7 +209,7 @@ def test_provider_down_is_retried_later_with_backoff(app, make_user):
     notice_id = _notice(user).id
     db.session.commit()
     backend = FlakyBackend(failures=2)
-    t0 = utcnow() + timedelta(seconds=1)
+    t0 = clock.now() + timedelta(seconds=1)
 
     assert tick(backend, now=t0) == notifications.TickResult(retried=1)
     notice = _reload(notice_id)
@@ -232,7 +238,7 @@ def test_gives_up_after_the_last_attempt(app, make_user):
     other_id = _notice(user, 2).id
     db.session.commit()
     backend = FlakyBackend()
-    now = utcnow() + timedelta(seconds=1)
+    now = clock.now() + timedelta(seconds=1)
     for attempt in range(1, MAX_ATTEMPTS):
         assert tick(backend, now=now, batch=1).retried == 1
         notice = _reload(notice_id)
@@ -262,7 +268,7 @@ def test_backend_bug_counts_as_a_failed_attempt(app, make_user):
         def send(self, **message):
             raise KeyError("template")
 
-    assert tick(Broken(), now=utcnow() + timedelta(seconds=1)).retried == 1
+    assert tick(Broken(), now=clock.now() + timedelta(seconds=1)).retried == 1
     notice = _reload(notice_id)
     assert notice.state == DeliveryState.PENDING and notice.last_error.startswith("KeyError")
 
@@ -270,7 +276,7 @@ def test_backend_bug_counts_as_a_failed_attempt(app, make_user):
 def test_stuck_notices_are_reported_not_resent(app, make_user):
     user = make_user()
     crashed, busy = _notice(user, 1), _notice(user, 2)
-    now = utcnow() + timedelta(seconds=1)
+    now = clock.now() + timedelta(seconds=1)
     crashed.state = busy.state = DeliveryState.SENDING
     crashed.claimed_at = now - STUCK_AFTER - timedelta(minutes=1)
     busy.claimed_at = now - timedelta(minutes=2)  # a tick still working on it
@@ -478,7 +484,7 @@ def test_tick_through_aliyun_backend(app, make_user, provider):
     first_id, second_id = first.id, second.id
     refused = {"Code": "isv.MOBILE_NUMBER_ILLEGAL", "Message": "非法手机号", "RequestId": "D4"}
     provider.replies.extend([(200, OK_REPLY), (200, refused)])
-    now = utcnow() + timedelta(seconds=1)
+    now = clock.now() + timedelta(seconds=1)
     assert tick(backend_from_config(app.config), now=now) == notifications.TickResult(sent=1, retried=1)
     assert [r["fields"]["OutId"] for r in provider.received] == [str(first_id), str(second_id)]
     assert _reload(first_id).state == DeliveryState.SENT
@@ -497,7 +503,7 @@ def test_cli_tick(app, runner, make_user):
     sent_id = _notice(user, 1).id
     stuck = _notice(user, 2, kind="deadline-near")
     stuck.state = DeliveryState.SENDING
-    stuck.claimed_at = utcnow() - STUCK_AFTER - timedelta(minutes=5)
+    stuck.claimed_at = clock.now() - STUCK_AFTER - timedelta(minutes=5)
     db.session.commit()
     stuck_id = stuck.id
 

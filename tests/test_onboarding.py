@@ -1,7 +1,7 @@
 """The onboarding wizard and the e-pledge (Art. 5–10, Annex 1)."""
 
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from conftest import PASSWORD
@@ -22,6 +22,7 @@ from onboarding_helpers import (
     submit,
 )
 
+from qzt.core import clock
 from qzt.extensions import db
 from qzt.models import Application, ApplicationState, PledgeSignature, Role, StoredFile, User
 
@@ -114,7 +115,7 @@ def test_inline_uscc_check_returns_the_message_fragment(applicant):
 
 
 def test_art5_expired_certificate_is_refused(applicant):
-    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    yesterday = (clock.today() - timedelta(days=1)).isoformat()
     response = post_step(
         applicant, 2, {"licence": (io.BytesIO(PDF), "licence.pdf"), **qualification(yesterday)}
     )
@@ -179,7 +180,7 @@ def test_art8_case_evidence_step_only_when_it_applies(applicant):
 
 def test_art9_equipment_sharing_needs_a_valid_lab_accreditation(applicant):
     post_step(applicant, 3, services(category="equipment-sharing"))
-    expired = (date.today() - timedelta(days=3)).isoformat()
+    expired = (clock.today() - timedelta(days=3)).isoformat()
     response = post_step(
         applicant,
         5,
@@ -196,7 +197,7 @@ def test_art9_equipment_sharing_needs_a_valid_lab_accreditation(applicant):
         5,
         {
             "lab_cert_number": "CNAS L1234",
-            "lab_cert_valid_until": (date.today() + timedelta(days=90)).isoformat(),
+            "lab_cert_valid_until": (clock.today() + timedelta(days=90)).isoformat(),
             "equipment_list": "示波器 DSO-X 4000",
         },
     )
@@ -289,8 +290,8 @@ def test_annex1_signature_records_the_evidence(applicant):
     drawn = "data:image/png;base64," + base64.b64encode(PNG).decode()
     assert sign(applicant, signature=drawn).status_code == 302
     signature = db.session.scalar(db.select(PledgeSignature))
-    from qzt import pledges
-    from qzt.onboarding.signing import snapshot_sha256
+    from qzt.pledges import texts as pledges
+    from qzt.pledges.signing import snapshot_sha256
 
     assert signature.uscc == BASIC["uscc"] and signature.signer_name == "张三"
     assert signature.pledge_version == pledges.current().version

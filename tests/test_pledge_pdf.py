@@ -10,11 +10,11 @@ import pytest
 from conftest import PASSWORD, csrf_token
 from PIL import Image, ImageDraw
 
-from qzt import files, pledges
 from qzt.documents import LocalFetcher, pdf_dir
 from qzt.extensions import db
 from qzt.models import Application, Role, User
-from qzt.onboarding import signing
+from qzt.pledges import signing
+from qzt.pledges import texts as pledges
 from qzt.rules.calendar import to_beijing
 from qzt.rules.uscc import with_check_digit
 
@@ -58,14 +58,13 @@ def application(owner):
 
 
 def sign(application, owner):
-    image = files.store_bytes(owner, "signature", signature_png(), "signature.png", images_only=True)
     signature = signing.sign(
         application,
         owner,
         typed_name=SIGNER,
         password=PASSWORD,
         agreed=True,
-        signature_image=image,
+        drawing=signature_png(),
         ip="203.0.113.7",
         user_agent="pytest-agent",
     )

@@ -6,6 +6,8 @@ import pytest
 from conftest import PASSWORD
 from onboarding_helpers import BASIC, fill_everything, page_token, post_step, register, sign, submit
 
+from qzt.core import clock
+from qzt.directory.search import Filters, search
 from qzt.extensions import db
 from qzt.models import (
     Application,
@@ -17,7 +19,6 @@ from qzt.models import (
     Role,
 )
 from qzt.rules import admission
-from qzt.search import Filters, search
 
 
 def login(client, phone):
@@ -131,7 +132,7 @@ def test_art10_screening_decision_listing(applicant, operator, authority):
     application = current()
     institution = db.session.get(Institution, application.institution_id)
     assert application.state == ApplicationState.APPROVED
-    assert institution.listing_state == ListingState.LISTED and institution.opened_on == date.today()
+    assert institution.listing_state == ListingState.LISTED and institution.opened_on == clock.today()
     assert institution.owner_id == application.applicant_id
     assert [i.name for i in search(Filters(q="家电检测")).items] == [BASIC["name"]]
     notice = db.session.scalar(db.select(Notification).where(Notification.kind == "approved"))
@@ -143,7 +144,7 @@ def test_art11_more_information_loop_with_revision_diff(applicant, operator):
     response = act(operator, "request_info", message="请补充CNAS证书附表", deadline_days="5")
     assert response.status_code == 302
     application = current()
-    assert application.state == ApplicationState.INFO_REQUESTED and application.info_deadline > date.today()
+    assert application.state == ApplicationState.INFO_REQUESTED and application.info_deadline > clock.today()
     html = applicant.get("/onboarding", follow_redirects=True).get_data(as_text=True)
     assert "请补充CNAS证书附表" in html
     post_step(applicant, 1, {**BASIC, "address": "大良街道新城区8号"})
@@ -181,7 +182,7 @@ def test_rejection_tells_the_applicant_why(applicant, operator, authority):
 
 def test_site_visit_then_result(applicant, operator):
     assert (
-        act(operator, "schedule_visit", visit_on=date.today().isoformat(), message="上午十点").status_code
+        act(operator, "schedule_visit", visit_on=clock.today().isoformat(), message="上午十点").status_code
         == 302
     )
     assert current().state == ApplicationState.SITE_VISIT
@@ -341,12 +342,12 @@ def test_art11_deadline_near_reminder_is_queued_once(applicant, operator, runner
 def test_stuck_sms_is_listed_for_staff_and_resent_only_on_request(applicant, operator):
     from datetime import timedelta
 
+    from qzt.core import clock
     from qzt.models import DeliveryState
-    from qzt.models.base import utcnow
 
     act(operator, "request_info", message="请补充", deadline_days="3")
     notice = db.session.scalar(db.select(Notification))
-    notice.state, notice.claimed_at = DeliveryState.SENDING, utcnow() - timedelta(hours=1)
+    notice.state, notice.claimed_at = DeliveryState.SENDING, clock.now() - timedelta(hours=1)
     db.session.commit()
     page = operator.get("/staff/notifications").get_data(as_text=True)
     assert f"#{notice.id}" in page and "136****0001" in page  # the applicant's phone, masked
@@ -362,8 +363,8 @@ def test_stuck_sms_is_listed_for_staff_and_resent_only_on_request(applicant, ope
 def test_annex1_new_pledge_version_asks_listed_institutions_to_sign_again(
     applicant, operator, authority, monkeypatch
 ):
-    from qzt import pledges
     from qzt.models import PledgeSignature
+    from qzt.pledges import texts as pledges
 
     act(operator, "recommend_approval", message="同意")
     act(authority, "approve", message="批准")

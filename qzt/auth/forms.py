@@ -1,7 +1,7 @@
-"""Login form: mobile number and password."""
+"""Account forms: login, and staff accounts created by the admin."""
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, ValidationError
 
 from qzt.rules import phone
@@ -15,3 +15,19 @@ def mobile_number(_form, field) -> None:
 class LoginForm(FlaskForm):
     phone = StringField("手机号码", validators=[DataRequired("请输入手机号码"), mobile_number])
     password = PasswordField("密码", validators=[DataRequired("请输入密码")])
+
+
+class StaffAccountForm(FlaskForm):
+    role = SelectField(
+        "角色",
+        choices=[
+            SelectChoice("", "请选择"),
+            SelectChoice("operator", "平台运维机构"),
+            SelectChoice("authority", "平台管理单位（质量发展科）"),
+            SelectChoice("admin", "系统管理员"),
+        ],
+        validators=[DataRequired("请选择角色")],
+    )
+    name = StringField("姓名")
+    phone = StringField("手机号码")
+    password = PasswordField("初始密码")

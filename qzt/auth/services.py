@@ -1,7 +1,8 @@
-"""Accounts: creating users and checking credentials."""
+"""Accounts: creating users, checking credentials, staff accounts."""
 
 import sqlalchemy as sa
 
+from qzt.core import audit
 from qzt.extensions import db
 from qzt.models import Role, User
 from qzt.rules import phone as phones
@@ -37,3 +38,32 @@ def authenticate(phone: str, password: str) -> User | None:
     if user is None or not user.active or not user.check_password(password):
         return None
     return user
+
+
+def load_user(user_id: str) -> User | None:
+    """Flask-Login's user loader: the account behind the session."""
+    return db.session.get(User, int(user_id))
+
+
+STAFF_ROLES = (Role.OPERATOR, Role.AUTHORITY, Role.ADMIN)
+
+
+def staff_accounts() -> list[User]:
+    stmt = sa.select(User).where(User.role.in_(STAFF_ROLES)).order_by(User.id)
+    return list(db.session.scalars(stmt))
+
+
+def create_staff_account(role: Role, phone: str, name: str, password: str, by: User, ip: str = "") -> User:
+    """The admin creates an operator, authority or admin account; audited."""
+    if role not in STAFF_ROLES:
+        raise AccountError("请选择角色")
+    user = create_user(role, phone, name, password)
+    audit.record(by, "create_staff", user, after={"role": role.value, "phone": user.phone}, ip=ip)
+    return user
+
+
+def toggle_staff_account(user: User, by: User, ip: str = "") -> None:
+    """The admin switches a staff account off or on again; audited."""
+    before = {"active": user.active}
+    user.active = not user.active
+    audit.record(by, "toggle_staff", user, before=before, after={"active": user.active}, ip=ip)

@@ -1,16 +1,18 @@
-"""Login and logout by mobile number and password."""
+"""Login and logout by mobile number and password, the user's notices, staff accounts (admin)."""
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from qzt import notifications
-from qzt.auth.forms import LoginForm
-from qzt.auth.services import authenticate
+from qzt.auth import bp, services
+from qzt.auth.forms import LoginForm, StaffAccountForm
+from qzt.auth.permissions import admin_required
+from qzt.core import notifications
+from qzt.core.forms import EmptyForm
+from qzt.core.http import client_ip
 from qzt.extensions import db
-
-bp = Blueprint("auth", __name__)
+from qzt.models import Role, User
 
 
 def _safe_next(target: str | None) -> str:
@@ -25,7 +27,7 @@ def login():
     """Log in with 手机号码 and 密码."""
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.phone.data, form.password.data)
+        user = services.authenticate(form.phone.data, form.password.data)
         if user:
             login_user(user)
             flash("登录成功", "success")
@@ -53,7 +55,45 @@ def notices():
 @login_required
 def mark_notices_read():
     """[全部标为已读]."""
-    for notice in notifications.unread_for(current_user):
-        notifications.mark_read(notice, current_user)
+    notifications.mark_all_read(current_user)
     db.session.commit()
     return redirect(url_for("auth.notices"))
+
+
+@bp.route("/staff/users", methods=["GET", "POST"])
+@admin_required
+def staff_users():
+    """Admin: create staff accounts (operator, authority, admin) and switch them off."""
+    form = StaffAccountForm()
+    if form.validate_on_submit():
+        try:
+            user = services.create_staff_account(
+                Role(form.role.data),
+                form.phone.data,
+                form.name.data,
+                form.password.data,
+                current_user,
+                client_ip(),
+            )
+        except services.AccountError as refused:
+            db.session.rollback()
+            form.phone.errors.append(str(refused))
+        else:
+            db.session.commit()
+            flash(f"已创建账号 {user.phone}", "success")
+            return redirect(url_for("auth.staff_users"))
+    staff = services.staff_accounts()
+    return render_template("auth/staff_users.html", staff=staff, form=form), 422 if form.errors else 200
+
+
+@bp.post("/staff/users/<id:user_id>/active")
+@admin_required
+def toggle_staff(user_id: int):
+    """Admin: deactivate or reactivate a staff account."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_staff or user.id == current_user.id:
+        abort(404)
+    if EmptyForm().validate_on_submit():
+        services.toggle_staff_account(user, current_user, client_ip())
+        db.session.commit()
+    return redirect(url_for("auth.staff_users"))

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from qzt.data.catalog import CATEGORY_NAMES, DISTRICT_NAMES
-from qzt.search import Filters
+from qzt.directory.search import Filters
 
 MAX_PER_PAGE = 100
 MAX_QUERY = 100

@@ -1,16 +1,12 @@
 """The public directory: home page, listing with search and filters, institution homepages."""
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import abort, current_app, render_template, request, url_for
 
-from qzt import search
-from qzt.directory import forms
+from qzt.core.http import is_fragment
+from qzt.core.pagecache import cached_for_anonymous
+from qzt.directory import bp, forms, search
 from qzt.extensions import db
 from qzt.models import Institution
-from qzt.models.base import MAX_ID
-from qzt.pagecache import cached_for_anonymous
-from qzt.web import is_fragment
-
-bp = Blueprint("directory", __name__)
 
 
 @bp.get("/")
@@ -37,7 +33,7 @@ def _page_url(filters: search.Filters, page: int) -> str:
     return url_for("directory.listing", page=page if page > 1 else None, **args)
 
 
-@bp.get(f"/institutions/<int(max={MAX_ID}):institution_id>")
+@bp.get("/institutions/<id:institution_id>")
 @cached_for_anonymous
 def institution(institution_id: int):
     """An institution's public homepage."""

@@ -6,8 +6,9 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from qzt.core import clock
 from qzt.extensions import db
-from qzt.models.base import UTCDateTime, enum_column, utcnow
+from qzt.models.base import UTCDateTime, enum_column
 
 
 class ApplicationState(enum.StrEnum):
@@ -53,8 +54,8 @@ class Application(db.Model):
     data: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     step: Mapped[int] = mapped_column(default=1)  # the step the applicant last worked on
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
     # Copied from `data` on every save, so the staff queue can filter and search in SQL.
     name: Mapped[str] = mapped_column(sa.String(200), default="", index=True)
     uscc: Mapped[str] = mapped_column(sa.String(20), default="", index=True)
@@ -83,6 +84,19 @@ class Application(db.Model):
         back_populates="application", order_by="ApplicationRevision.number", cascade="all, delete-orphan"
     )
 
+    @classmethod
+    def of(cls, user) -> "Application | None":
+        """The user's one application, if it has started one."""
+        return db.session.scalar(sa.select(cls).where(cls.applicant_id == user.id))
+
+    def is_overdue(self, today: date) -> bool:
+        """Art. 11: the applicant let the deadline for more information pass."""
+        return (
+            self.state == ApplicationState.INFO_REQUESTED
+            and self.info_deadline is not None
+            and self.info_deadline < today
+        )
+
     def sync_summary(self) -> None:
         """Refresh the queue columns from `data`."""
         basic = self.data.get("basic", {})
@@ -109,13 +123,13 @@ class ApplicationRevision(db.Model):
     number: Mapped[int]
     data: Mapped[dict] = mapped_column(sa.JSON)
     snapshot_sha256: Mapped[str] = mapped_column(sa.String(64))
-    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     application: Mapped[Application] = relationship(back_populates="revisions")
 
 
 class StoredFile(db.Model):
-    """An accepted upload. Its bytes live in qzt.storage under `key`; rows are never deleted."""
+    """An accepted upload. Its bytes live in qzt.core.storage under `key`; rows are never deleted."""
 
     __tablename__ = "stored_files"
 
@@ -127,4 +141,4 @@ class StoredFile(db.Model):
     mime: Mapped[str] = mapped_column(sa.String(50))
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(sa.String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -5,16 +5,17 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from qzt.core import clock
 from qzt.extensions import db
-from qzt.models.base import UTCDateTime, utcnow
-from qzt.models.pledge import _refuse_change
+from qzt.models.base import UTCDateTime
 
 
 class AuditRecord(db.Model):
     __tablename__ = "audit_records"
+    __append_only__ = True  # qzt.core.database refuses UPDATE and DELETE
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
     ip: Mapped[str] = mapped_column(sa.String(45), default="")
     action: Mapped[str] = mapped_column(sa.String(60))
@@ -27,7 +28,3 @@ class AuditRecord(db.Model):
     __table_args__ = (sa.Index("ix_audit_records_object", "object_type", "object_id"),)
 
     actor = relationship("User")
-
-
-sa.event.listen(AuditRecord, "before_update", _refuse_change)
-sa.event.listen(AuditRecord, "before_delete", _refuse_change)

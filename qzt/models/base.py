@@ -6,10 +6,6 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def enum_column(enum_cls: type[enum.Enum], **kw) -> sa.Enum:
     """Enums stored as their value in a VARCHAR, identical on SQLite and PostgreSQL."""
     return sa.Enum(
@@ -31,7 +27,7 @@ class UTCDateTime(sa.TypeDecorator):
 
     def process_bind_param(self, value: datetime | None, _dialect) -> datetime | None:
         if value is not None and value.tzinfo is None:
-            raise ValueError("naive datetime: pass an aware one (qzt.models.base.utcnow)")
+            raise ValueError("naive datetime: pass an aware one (qzt.core.clock.now)")
         return value.astimezone(UTC) if value is not None else None
 
     def process_result_value(self, value: datetime | None, _dialect) -> datetime | None:

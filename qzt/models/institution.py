@@ -1,14 +1,16 @@
 """A service institution (入驻机构) and what its homepage shows."""
 
 import enum
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from qzt.core import clock
 from qzt.data.catalog import CATEGORY_NAMES, CATEGORY_ORDER, DISTRICT_NAMES, ORG_TYPE_NAMES
 from qzt.extensions import db
-from qzt.models.base import UTCDateTime, enum_column, utcnow
+from qzt.models.base import UTCDateTime, enum_column
 
 
 class ListingState(enum.StrEnum):
@@ -32,6 +34,75 @@ class OrgType(enum.StrEnum):
         return ORG_TYPE_NAMES[self.value]
 
 
+@dataclass
+class ServiceRecord:
+    category: str  # slug
+    title: str
+    content: str = ""
+    featured: bool = False
+    position: int = 0
+
+
+@dataclass
+class QualificationRecord:
+    name: str
+    number: str | None = None
+    issuer: str | None = None
+    valid_until: date | None = None
+
+
+@dataclass
+class AgentRecord:
+    name: str
+    phone: str
+    hours: str | None = None
+
+
+@dataclass
+class InstitutionRecord:
+    """An institution as plain data: an import row, a demo institution, an approved application.
+
+    None means "not given": an import names no address, qualifications or agents, and updating an
+    institution from it keeps the ones it has."""
+
+    name: str
+    uscc: str
+    district: str  # slug
+    introduction: str = ""
+    phone: str | None = None
+    opened_on: date | None = None
+    address: str | None = None
+    legal_representative: str | None = None
+    org_type: str | None = None  # an OrgType value
+    services: list[ServiceRecord] = field(default_factory=list)
+    qualifications: list[QualificationRecord] | None = None
+    agents: list[AgentRecord] | None = None
+
+
+def display_order(services: list[ServiceRecord]) -> list[ServiceRecord]:
+    """The order Institution.services loads in (featured first, then position), so ids follow it."""
+    return sorted(services, key=lambda s: (not s.featured, s.position))
+
+
+def institution_columns(record: InstitutionRecord) -> dict:
+    """The institution row's own columns from a record: the one mapping for the ORM and bulk inserts."""
+    return {
+        "name": record.name,
+        "uscc": record.uscc,
+        "legal_representative": record.legal_representative,
+        "org_type": OrgType(record.org_type) if record.org_type else None,
+        "district": record.district,
+        "address": record.address,
+        "introduction": record.introduction,
+        "phone": record.phone,
+        "opened_on": record.opened_on,
+    }
+
+
+# Columns an update leaves alone when the record does not give them.
+_OPTIONAL = ("legal_representative", "org_type", "address")
+
+
 class Institution(db.Model):
     __tablename__ = "institutions"
 
@@ -50,8 +121,8 @@ class Institution(db.Model):
     # 服务开通时间: the assessment cycle and its grace period count from it (Art. 16).
     opened_on: Mapped[date | None] = mapped_column(sa.Date)
     owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
 
     services: Mapped[list["ServiceItem"]] = relationship(
         back_populates="institution",
@@ -64,6 +135,31 @@ class Institution(db.Model):
     agents: Mapped[list["ServiceAgent"]] = relationship(
         back_populates="institution", cascade="all, delete-orphan", order_by="ServiceAgent.id"
     )
+    search_document: Mapped["SearchDocument | None"] = relationship(cascade="all, delete-orphan")
+
+    def apply(self, record: InstitutionRecord) -> None:
+        """Write a record into this institution: its columns, service items, and the qualifications and
+        agents where the record gives them. Import, demo data and approval all write through here."""
+        for name, value in institution_columns(record).items():
+            if value is not None or name not in _OPTIONAL:
+                setattr(self, name, value)
+        self.services = [
+            ServiceItem(
+                category=s.category,
+                title=s.title,
+                content=s.content,
+                featured=s.featured,
+                position=s.position,
+            )
+            for s in display_order(record.services)
+        ]
+        if record.qualifications is not None:
+            self.qualifications = [
+                Qualification(name=q.name, number=q.number, issuer=q.issuer, valid_until=q.valid_until)
+                for q in record.qualifications
+            ]
+        if record.agents is not None:
+            self.agents = [ServiceAgent(name=a.name, phone=a.phone, hours=a.hours) for a in record.agents]
 
     @property
     def district_name(self) -> str:

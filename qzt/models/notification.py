@@ -10,8 +10,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from qzt.core import clock
 from qzt.extensions import db
-from qzt.models.base import UTCDateTime, enum_column, utcnow
+from qzt.models.base import UTCDateTime, enum_column
 
 
 class DeliveryState(enum.StrEnum):
@@ -37,11 +38,11 @@ class Notification(db.Model):
         enum_column(DeliveryState, name="delivery_state"), default=DeliveryState.PENDING, index=True
     )
     attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     user = relationship("User")

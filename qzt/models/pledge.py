@@ -5,12 +5,14 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from qzt.core import clock
 from qzt.extensions import db
-from qzt.models.base import UTCDateTime, utcnow
+from qzt.models.base import UTCDateTime
 
 
 class PledgeSignature(db.Model):
     __tablename__ = "pledge_signatures"
+    __append_only__ = True  # qzt.core.database refuses UPDATE and DELETE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Public, unguessable code for /verify/<code>.
@@ -24,7 +26,7 @@ class PledgeSignature(db.Model):
     pledge_version: Mapped[str] = mapped_column(sa.String(32))
     text_sha256: Mapped[str] = mapped_column(sa.String(64))
     snapshot_sha256: Mapped[str] = mapped_column(sa.String(64))
-    signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     ip: Mapped[str] = mapped_column(sa.String(45))
     user_agent: Mapped[str] = mapped_column(sa.String(500))
 
@@ -34,10 +36,4 @@ class PledgeSignature(db.Model):
 
 
 class AppendOnlyError(RuntimeError):
-    pass
-
-
-@sa.event.listens_for(PledgeSignature, "before_update")
-@sa.event.listens_for(PledgeSignature, "before_delete")
-def _refuse_change(_mapper, _connection, target) -> None:
-    raise AppendOnlyError("a signed pledge cannot be changed or deleted")
+    """A change to a row of an append-only table (``__append_only__ = True``)."""

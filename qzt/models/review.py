@@ -6,8 +6,9 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from qzt.core import clock
 from qzt.extensions import db
-from qzt.models.base import UTCDateTime, enum_column, utcnow
+from qzt.models.base import UTCDateTime, enum_column
 
 
 class CalendarCorrection(db.Model):
@@ -20,7 +21,7 @@ class CalendarCorrection(db.Model):
     working: Mapped[bool]
     note: Mapped[str] = mapped_column(sa.String(200), default="")
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
 class WithdrawalState(enum.StrEnum):
@@ -48,11 +49,19 @@ class WithdrawalRequest(db.Model):
     settled_note: Mapped[str] = mapped_column(sa.Text, default="")
     settled_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     completed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
 
     institution = relationship("Institution")
     letter_file = relationship("StoredFile")
+
+    @classmethod
+    def open_for(cls, institution) -> "WithdrawalRequest | None":
+        """The institution's request still in progress, if any."""
+        stmt = sa.select(cls).where(
+            cls.institution_id == institution.id, cls.state != WithdrawalState.COMPLETED
+        )
+        return db.session.scalar(stmt)

@@ -9,8 +9,9 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from qzt.core import clock
 from qzt.extensions import db
-from qzt.models.base import UTCDateTime, enum_column, utcnow
+from qzt.models.base import UTCDateTime, enum_column
 
 
 class Role(enum.StrEnum):
@@ -47,7 +48,7 @@ class User(UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(enum_column(Role, name="role"))
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     def set_password(self, password: str) -> None:
         # scrypt: slow and salted. Only the test suite lowers the cost (PASSWORD_HASH_METHOD).

@@ -1,8 +1,4 @@
-"""Onboarding: registration, the application wizard, the signed pledge (Art. 5–10, Annex 1).
-
-The routes live in views.py and pledge_views.py; create_app imports them. Importing this package
-alone (e.g. for the pure draft module) loads no views.
-"""
+"""Onboarding (Art. 5–10): registration and the application wizard up to submission."""
 
 from flask import Blueprint
 

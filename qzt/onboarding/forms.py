@@ -1,7 +1,7 @@
-"""Registration and pledge-signing forms (the wizard steps are parsed in services.py)."""
+"""Registration form (the wizard steps are parsed in services.py)."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, PasswordField, StringField
+from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from qzt.auth.forms import mobile_number
@@ -24,10 +24,3 @@ class RegisterForm(FlaskForm):
     consent = BooleanField(
         "我已阅读并同意《隐私政策》", validators=[DataRequired("请阅读并勾选同意《隐私政策》后再注册")]
     )
-
-
-class PledgeForm(FlaskForm):
-    signer_name = StringField("签署人姓名", validators=[DataRequired("请输入签署人姓名"), Length(max=100)])
-    signature = HiddenField()  # a PNG data URL drawn on the canvas; absent without JavaScript
-    password = PasswordField("登录密码", validators=[DataRequired("请输入登录密码以确认是本人签署")])
-    agree = BooleanField("我已阅读并同意承诺书", validators=[DataRequired("请勾选“我已阅读并同意承诺书”")])

@@ -7,11 +7,11 @@ from datetime import date
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
-from qzt import files, pledges
+from qzt.core import clock, files
 from qzt.extensions import db
-from qzt.models import Application, ApplicationRevision, ApplicationState, StoredFile, User
-from qzt.models.base import utcnow
-from qzt.onboarding import draft, signing
+from qzt.models import Application, ApplicationRevision, ApplicationState, User
+from qzt.onboarding import draft
+from qzt.pledges import signing, texts
 from qzt.rules.uploads import UploadRejected
 
 ROWS = {  # row prefix -> (data key, text fields, maximum rows)
@@ -165,7 +165,7 @@ def pledge_problem(application: Application) -> str | None:
     latest = signing.latest(application)
     if latest is None:
         return "请在第7步签署承诺书"
-    if latest.pledge_version != pledges.current().version:
+    if latest.pledge_version != texts.current().version:
         return "承诺书已更新，请在第7步重新签署"
     if latest.snapshot_sha256 != signing.snapshot_sha256(application.data):
         return "签署承诺书后资料有修改，请在第7步重新签署承诺书"
@@ -178,7 +178,7 @@ def needs_new_signature(application: Application) -> bool:
     return (
         application.state == ApplicationState.APPROVED
         and latest is not None
-        and latest.pledge_version != pledges.current().version
+        and latest.pledge_version != texts.current().version
     )
 
 
@@ -207,22 +207,6 @@ def submit(application: Application, today: date) -> ApplicationRevision:
     )
     db.session.add(revision)
     application.state = ApplicationState.SUBMITTED
-    application.submitted_at = utcnow()
+    application.submitted_at = clock.now()
     db.session.flush()
     return revision
-
-
-def file_names(data: dict) -> dict[int, str]:
-    """Original names of the files an application refers to, for links."""
-    evidence = data.get("evidence", {})
-    ids = [
-        data.get("licence_file_id"),
-        evidence.get("lab_cert_file_id"),
-        *evidence.get("case_file_ids", []),
-        *(q.get("file_id") for q in data.get("qualifications", [])),
-    ]
-    ids = [i for i in ids if i]
-    if not ids:
-        return {}
-    rows = db.session.execute(sa.select(StoredFile.id, StoredFile.filename).where(StoredFile.id.in_(ids)))
-    return dict(rows.all())

@@ -1,39 +1,22 @@
 """Registration and the onboarding wizard (Art. 5–10)."""
 
-import base64
-import binascii
-from datetime import date
-from functools import wraps
-
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_user
 
-from qzt import files, pledges
+from qzt.auth.permissions import applicant_required
 from qzt.auth.services import AccountError, create_user
+from qzt.core import clock, files
+from qzt.core.http import client_ip
 from qzt.extensions import db
-from qzt.models import Role
-from qzt.models.base import MAX_ID
-from qzt.onboarding import bp, draft, services, signing
-from qzt.onboarding.forms import PledgeForm, RegisterForm
-from qzt.review import exits
+from qzt.models import Role, WithdrawalRequest
+from qzt.onboarding import bp, draft, services
+from qzt.onboarding.forms import RegisterForm
+from qzt.pledges import signing, texts
+from qzt.pledges.forms import PledgeForm
 from qzt.rules import eligibility
-from qzt.rules.admission import TransitionRefused
 from qzt.rules.uploads import UploadRejected
 
 STEP_BY_NUMBER = {s.number: s for s in draft.STEPS}
-
-
-def applicant_required(view):
-    """Only institution accounts have an application; staff and enterprises get 403."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if current_user.role != Role.INSTITUTION:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -73,13 +56,13 @@ def start():
         "onboarding/status.html",
         application=application,
         signature=signing.latest(application),
-        withdrawal=exits.open_request(institution) if institution else None,
-        new_pledge=pledges.current() if services.needs_new_signature(application) else None,
+        withdrawal=WithdrawalRequest.open_for(institution) if institution else None,
+        new_pledge=texts.current() if services.needs_new_signature(application) else None,
     )
 
 
 def _render_step(application, step, errors, status=200, pledge_form=None):
-    data, today = application.data, date.today()
+    data, today = application.data, clock.today()
     steps = draft.steps_for(data)
     numbers = [s.number for s in steps]
     done = {
@@ -99,14 +82,14 @@ def _render_step(application, step, errors, status=200, pledge_form=None):
         "position": numbers.index(step.number) + 1 if step.number in numbers else 1,
         "prev_number": _neighbour(application, step, -1),
         "step_position": {n: i + 1 for i, n in enumerate(numbers)},
-        "file_names": services.file_names(data),
+        "file_names": files.file_names(data),
         "needs_case": eligibility.needs_case_evidence(data.get("services", [])),
         "needs_equipment": eligibility.needs_equipment_evidence(data.get("services", [])),
         "case_categories": eligibility.case_evidence_categories(data.get("services", [])),
     }
     if step.slug == "pledge":
         context.update(
-            pledge=pledges.current(), form=pledge_form or PledgeForm(), signature=signing.latest(application)
+            pledge=texts.current(), form=pledge_form or PledgeForm(), signature=signing.latest(application)
         )
     if step.slug == "summary":
         context["problems"] = services.problems(application, today)
@@ -142,7 +125,7 @@ def step(number: int):
         return _render_step(application, step, errors)
     if action == "next":
         services.drop_blank_rows(application)
-        errors = {**draft.step_errors(step.slug, application.data, date.today()), **errors}
+        errors = {**draft.step_errors(step.slug, application.data, clock.today()), **errors}
     application.step = number
     db.session.commit()
     if errors:
@@ -165,18 +148,6 @@ def check_field(field: str):
     return render_template("onboarding/_field_message.html", field=field, message=message)
 
 
-def _signature_image(data_url: str):
-    """The canvas drawing as a stored PNG; None when nothing was drawn (no JavaScript)."""
-    prefix = "data:image/png;base64,"
-    if not data_url or not data_url.startswith(prefix):
-        return None
-    try:
-        raw = base64.b64decode(data_url[len(prefix) :], validate=True)
-    except (binascii.Error, ValueError):
-        raise UploadRejected("签名图片无效，请清除后重新签名") from None
-    return files.store_bytes(current_user, "signature", raw, "signature.png", images_only=True)
-
-
 @bp.post("/onboarding/sign")
 @applicant_required
 def sign():
@@ -189,15 +160,14 @@ def sign():
     if not form.validate_on_submit():
         return _render_step(application, pledge_step, {}, 422, form)
     try:
-        image = _signature_image(form.signature.data)
         signing.sign(
             application,
             current_user,
             typed_name=form.signer_name.data,
             password=form.password.data,
             agreed=form.agree.data,
-            signature_image=image,
-            ip=request.remote_addr or "",
+            drawing=form.signature.data,
+            ip=client_ip(),
             user_agent=request.user_agent.string,
         )
     except (signing.SigningError, UploadRejected) as error:
@@ -219,59 +189,9 @@ def submit():
     """[提交申请]: refused with the list of what is missing."""
     application = services.application_for(current_user)
     try:
-        services.submit(application, date.today())
+        services.submit(application, clock.today())
     except services.SubmitRefused:
         return _render_step(application, STEP_BY_NUMBER[8], {}, 422)
     db.session.commit()
     flash("入驻申请已提交，请留意审核通知", "success")
-    return redirect(url_for("onboarding.start"))
-
-
-@bp.get(f"/files/<int(max={MAX_ID}):file_id>")
-@login_required
-def download(file_id: int):
-    """An uploaded file, for its owner and staff only, always as an attachment."""
-    stored = files.get_file_or_404(file_id, current_user)
-    return files.send(stored)
-
-
-@bp.post("/onboarding/withdraw")
-@applicant_required
-def withdraw():
-    """[撤回申请] before a decision (Art. 12)."""
-    application = services.application_for(current_user)
-    try:
-        exits.withdraw_application(application, current_user, date.today(), ip=request.remote_addr or "")
-    except TransitionRefused as refused:
-        db.session.rollback()
-        flash(str(refused), "error")
-        return redirect(url_for("onboarding.start"))
-    db.session.commit()
-    flash("申请已撤回", "success")
-    return redirect(url_for("onboarding.start"))
-
-
-@bp.post("/onboarding/withdrawal")
-@applicant_required
-def request_withdrawal():
-    """[提交退出申请]: a listed institution files its written request with a letter (Art. 12)."""
-    application = services.application_for(current_user)
-    institution = application.institution or abort(404)
-    try:
-        letter = files.accept(current_user, "withdrawal_letter", request.files.get("letter"))
-        if letter is None:
-            raise exits.ExitRefused("请上传加盖公章的书面退出申请（PDF、JPG或PNG）")
-        exits.request_withdrawal(
-            institution,
-            current_user,
-            letter,
-            request.form.get("reason", "")[:2000],
-            ip=request.remote_addr or "",
-        )
-    except (UploadRejected, exits.ExitRefused) as refused:
-        db.session.rollback()
-        flash(str(refused), "error")
-        return redirect(url_for("onboarding.start"))
-    db.session.commit()
-    flash("退出申请已提交，平台运维机构将协助处理遗留问题", "success")
     return redirect(url_for("onboarding.start"))

@@ -1,1 +1,5 @@
-"""Review: the staff queue, admission decisions, calendar corrections, withdrawals (Art. 3, 10–12)."""
+"""Review (Art. 3, 10–11): the staff queue, one application's review and the admission decisions."""
+
+from flask import Blueprint
+
+bp = Blueprint("review", __name__, url_prefix="/staff")

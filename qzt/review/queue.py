@@ -1,6 +1,7 @@
 """The staff queue: applications by state, filtered and searched, oldest waiting first."""
 
 from dataclasses import dataclass
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -8,6 +9,7 @@ from sqlalchemy.orm import selectinload
 from qzt.data.catalog import CATEGORY_NAMES, DISTRICT_NAMES
 from qzt.extensions import db
 from qzt.models import Application, ApplicationState, User
+from qzt.rules.calendar import WorkCalendar, to_beijing
 
 QUEUE_STATES = [s for s in ApplicationState if s != ApplicationState.DRAFT]
 
@@ -59,3 +61,15 @@ def applications(filters: QueueFilters, user: User, limit: int = 200) -> list[Ap
         stmt = stmt.where(Application.state == ApplicationState(filters.state))
     stmt = stmt.options(selectinload(Application.assignee))  # shown on every row
     return list(db.session.scalars(stmt.order_by(Application.submitted_at, Application.id).limit(limit)))
+
+
+def rows(filters: QueueFilters, user: User, today: date, calendar: WorkCalendar) -> list[tuple]:
+    """The queue's rows: (application, working days waited, past its more-information deadline)."""
+    return [
+        (
+            a,
+            calendar.working_days_between(to_beijing(a.submitted_at).date(), today) if a.submitted_at else 0,
+            a.is_overdue(today),
+        )
+        for a in applications(filters, user)
+    ]

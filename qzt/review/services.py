@@ -5,33 +5,19 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm.exc import StaleDataError
 
-from qzt import audit, notifications
-from qzt.calendar_service import work_calendar
+from qzt.core import audit, clock, notifications
+from qzt.core.calendar import work_calendar
+from qzt.core.database import Conflict, check_version
 from qzt.data.catalog import CATEGORY_NAMES
 from qzt.extensions import db
-from qzt.models import (
-    Application,
-    ApplicationState,
-    Institution,
-    ListingState,
-    Qualification,
-    ServiceAgent,
-    ServiceItem,
-    User,
-)
-from qzt.models.base import utcnow
-from qzt.onboarding.draft import parse_date
+from qzt.models import Application, ApplicationState, Institution, ListingState, User
+from qzt.models.institution import AgentRecord, InstitutionRecord, QualificationRecord, ServiceRecord
 from qzt.review.diff import changes
 from qzt.rules import admission
-from qzt.search import index_institution
+from qzt.rules.values import parse_date
 
 MAX_INFO_DAYS = 30
-
-
-class Conflict(Exception):
-    """Someone else changed the application since this page was loaded."""
 
 
 class ActionRefused(ValueError):
@@ -43,11 +29,6 @@ class ActionInput:
     message: str = ""
     deadline_days: int | None = None
     visit_on: date | None = None
-
-
-def check_version(application: Application, version: int | None) -> None:
-    if version is not None and version != application.version:
-        raise Conflict()
 
 
 def _snapshot(application: Application) -> dict:
@@ -138,7 +119,7 @@ def _recommend(verdict: str):
 
 
 def _approve(application, user, given, today):
-    application.decision_reason, application.decided_at = given.message.strip(), utcnow()
+    application.decision_reason, application.decided_at = given.message.strip(), clock.now()
     institution = list_institution(application, today)
     _notify(
         application,
@@ -152,7 +133,7 @@ def _approve(application, user, given, today):
 
 def _reject(application, user, given, today):
     reason = _require(given.message, "不予通过的理由")
-    application.decision_reason, application.decided_at = reason, utcnow()
+    application.decision_reason, application.decided_at = reason, clock.now()
     _notify(
         application,
         "rejected",
@@ -179,69 +160,55 @@ def _notify(application: Application, kind: str, title: str, body: str, params: 
 
 def list_institution(application: Application, today: date) -> Institution:
     """[批准入驻]: the institution appears in the directory at once; its service-opening date is today."""
-    data = application.data
-    basic = data["basic"]
     institution = db.session.scalar(sa.select(Institution).where(Institution.uscc == application.uscc))
     if institution is None:
-        institution = Institution(uscc=application.uscc)
+        institution = Institution()
         db.session.add(institution)
-    institution.name, institution.district = basic["name"], basic["district"]
-    institution.legal_representative, institution.org_type = basic["legal_representative"], basic["org_type"]
-    institution.address, institution.introduction, institution.phone = (
-        basic["address"],
-        basic["introduction"],
-        basic["phone"],
-    )
-    institution.owner_id, institution.listing_state, institution.opened_on = (
-        application.applicant_id,
-        ListingState.LISTED,
-        today,
-    )
-    institution.services = [
-        ServiceItem(
-            category=s["category"],
-            title=s["title"],
-            content=s.get("content", ""),
-            featured=bool(s.get("featured")),
-            position=i,
-        )
-        for i, s in enumerate(data.get("services", []))
-        if s.get("category") in CATEGORY_NAMES
-    ]
-    institution.qualifications = [
-        Qualification(
-            name=q["name"],
-            number=q.get("number"),
-            issuer=q.get("issuer"),
-            valid_until=parse_date(q.get("valid_until", "")),
-        )
-        for q in data.get("qualifications", [])
-    ]
-    institution.agents = [
-        ServiceAgent(name=a["name"], phone=a["phone"], hours=a.get("hours")) for a in data.get("agents", [])
-    ]
+    institution.apply(institution_record(application.data, today))
+    institution.owner_id, institution.listing_state = application.applicant_id, ListingState.LISTED
     db.session.flush()
     application.institution_id = institution.id
-    index_institution(institution)
     return institution
 
 
-def overdue(application: Application, today: date) -> bool:
-    """Art. 11: the applicant let the deadline for more information pass."""
-    return (
-        application.state == ApplicationState.INFO_REQUESTED
-        and application.info_deadline is not None
-        and application.info_deadline < today
+def institution_record(data: dict, opened_on: date) -> InstitutionRecord:
+    """The institution an application describes, as the record every writer of institutions takes."""
+    basic = data["basic"]
+    services = [s for s in data.get("services", []) if s.get("category") in CATEGORY_NAMES]
+    return InstitutionRecord(
+        name=basic["name"],
+        uscc=basic["uscc"],
+        district=basic["district"],
+        introduction=basic["introduction"],
+        phone=basic["phone"],
+        opened_on=opened_on,
+        address=basic["address"],
+        legal_representative=basic["legal_representative"],
+        org_type=basic["org_type"],
+        services=[
+            ServiceRecord(
+                category=s["category"],
+                title=s["title"],
+                content=s.get("content", ""),
+                featured=bool(s.get("featured")),
+                position=i,
+            )
+            for i, s in enumerate(services)
+        ],
+        qualifications=[
+            QualificationRecord(
+                name=q["name"],
+                number=q.get("number"),
+                issuer=q.get("issuer"),
+                valid_until=parse_date(q.get("valid_until", "")),
+            )
+            for q in data.get("qualifications", [])
+        ],
+        agents=[
+            AgentRecord(name=a["name"], phone=a["phone"], hours=a.get("hours"))
+            for a in data.get("agents", [])
+        ],
     )
-
-
-def commit_or_conflict() -> None:
-    """Commit; a concurrent change (the version moved under us) becomes a Conflict."""
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise Conflict() from None
 
 
 def revision_changes(application: Application) -> list[tuple[str, object, object]]:

@@ -9,7 +9,7 @@ Create Date: 2026-11-24 09:35:20.159619
 import sqlalchemy as sa
 from alembic import op
 
-from qzt.migration_helpers import drop_append_only, make_append_only
+from qzt.core.migration_helpers import drop_append_only, make_append_only
 
 # revision identifiers, used by Alembic.
 revision = "0002"

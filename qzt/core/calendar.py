@@ -2,10 +2,9 @@
 
 from datetime import date
 
-from qzt import audit
+from qzt.core import audit, clock
 from qzt.extensions import db
 from qzt.models import CalendarCorrection, User
-from qzt.models.base import utcnow
 from qzt.rules.calendar import WorkCalendar
 
 NOTE_MAX = 200  # CalendarCorrection.note
@@ -28,7 +27,7 @@ def add_correction(day: date, working: bool, note: str, user: User, *, ip: str =
         correction = CalendarCorrection(day=day)
         db.session.add(correction)
     correction.working, correction.note = working, note
-    correction.created_by_id, correction.created_at = user.id, utcnow()
+    correction.created_by_id, correction.created_at = user.id, clock.now()
     db.session.flush()
     audit.record(
         user, "calendar_correction", correction, before=before, after=_snapshot(correction), note=note, ip=ip
@@ -38,3 +37,9 @@ def add_correction(day: date, working: bool, note: str, user: User, *, ip: str =
 
 def _snapshot(correction: CalendarCorrection) -> dict:
     return {"day": correction.day.isoformat(), "working": correction.working, "note": correction.note}
+
+
+def corrections() -> list[CalendarCorrection]:
+    """Every stored correction, the latest day first."""
+    stmt = db.select(CalendarCorrection).order_by(CalendarCorrection.day.desc())
+    return list(db.session.scalars(stmt))

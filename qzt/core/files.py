@@ -1,15 +1,19 @@
-"""Accepting uploads and handing them back to those allowed to see them."""
+"""Accepting uploads and handing them back to those allowed to see them (/files/<id>)."""
 
 import hashlib
 import io
 
-from flask import Response, abort, current_app, send_file
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, current_app, send_file
+from flask_login import current_user, login_required
 from werkzeug.datastructures import FileStorage
 
+from qzt.core.storage import LocalStorage, Storage
 from qzt.extensions import db
 from qzt.models import StoredFile, User
 from qzt.rules import uploads
-from qzt.storage import LocalStorage, Storage
+
+bp = Blueprint("files", __name__)
 
 
 def storage() -> Storage:
@@ -73,3 +77,26 @@ def send(stored: StoredFile) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@bp.get("/files/<id:file_id>")
+@login_required
+def download(file_id: int):
+    """An uploaded file, for its owner and staff only, always as an attachment."""
+    return send(get_file_or_404(file_id, current_user))
+
+
+def file_names(data: dict) -> dict[int, str]:
+    """Original names of the files an application's data refers to, for links."""
+    evidence = data.get("evidence", {})
+    ids = [
+        data.get("licence_file_id"),
+        evidence.get("lab_cert_file_id"),
+        *evidence.get("case_file_ids", []),
+        *(q.get("file_id") for q in data.get("qualifications", [])),
+    ]
+    ids = [i for i in ids if i]
+    if not ids:
+        return {}
+    rows = db.session.execute(sa.select(StoredFile.id, StoredFile.filename).where(StoredFile.id.in_(ids)))
+    return dict(rows.all())

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from qzt.core import audit, clock
 from qzt.extensions import db
 from qzt.models import DeliveryState, Notification, User
-from qzt.models.base import utcnow
 
 # Delay before the 2nd, 3rd, … attempt; after the last of these fails too, the notice is given up.
 BACKOFF = (
@@ -62,7 +62,7 @@ def notify(
         dedupe_key=dedupe_key,
         state=DeliveryState.PENDING,
         attempts=0,
-        next_attempt_at=utcnow(),
+        next_attempt_at=clock.now(),
         last_error="",
     )
     db.session.add(notification)
@@ -73,7 +73,7 @@ def notify(
 
 def tick(backend, now: datetime | None = None, batch: int = 50) -> TickResult:
     """Send up to `batch` due notices through backend; commits each claim and each outcome."""
-    now = now or utcnow()
+    now = now or clock.now()
     ids = _due_ids(now, batch)
     db.session.commit()
     sent = retried = failed = 0
@@ -146,7 +146,7 @@ def _record_failure(notification: Notification, now: datetime, error: str) -> bo
 
 def stuck(now: datetime | None = None) -> list[Notification]:
     """Notices a tick claimed more than STUCK_AFTER ago and never finished, oldest first: for staff."""
-    cutoff = (now or utcnow()) - STUCK_AFTER
+    cutoff = (now or clock.now()) - STUCK_AFTER
     return list(
         db.session.scalars(
             sa.select(Notification)
@@ -156,11 +156,19 @@ def stuck(now: datetime | None = None) -> list[Notification]:
     )
 
 
-def resolve_stuck(notification: Notification, *, resend: bool, now: datetime | None = None) -> None:
-    """Staff checked the provider's records: mark a stuck notice sent, or queue it to be sent again."""
+def resolve_stuck(
+    notification: Notification,
+    *,
+    resend: bool,
+    by: User | None = None,
+    now: datetime | None = None,
+    ip: str = "",
+) -> None:
+    """Staff checked the provider's records: mark a stuck notice sent, or queue it to be sent again;
+    audited."""
     if notification.state != DeliveryState.SENDING:
         raise ValueError(f"notice #{notification.id} is {notification.state}, not sending")
-    now = now or utcnow()
+    now = now or clock.now()
     if resend:
         notification.state = DeliveryState.PENDING
         notification.next_attempt_at = now
@@ -168,6 +176,18 @@ def resolve_stuck(notification: Notification, *, resend: bool, now: datetime | N
         notification.state = DeliveryState.SENT
         notification.sent_at = now
     db.session.flush()
+    audit.record(by, "resend_notice" if resend else "confirm_notice", notification, ip=ip)
+
+
+def given_up(limit: int = 100) -> list[Notification]:
+    """Notices that failed every attempt, newest first."""
+    stmt = (
+        sa.select(Notification)
+        .where(Notification.state == DeliveryState.FAILED)
+        .order_by(Notification.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))
 
 
 def for_user(user: User) -> list[Notification]:
@@ -192,10 +212,16 @@ def unread_for(user: User) -> list[Notification]:
     )
 
 
+def mark_all_read(user: User) -> None:
+    """[全部标为已读]: every unread notice of the user."""
+    for notice in unread_for(user):
+        mark_read(notice, user)
+
+
 def mark_read(notification: Notification, user: User) -> None:
     """The user read the notice on the site; only its own recipient can mark it."""
     if notification.user_id != user.id:
         raise PermissionError("not this user's notice")
     if notification.read_at is None:
-        notification.read_at = utcnow()
+        notification.read_at = clock.now()
         db.session.flush()

@@ -6,9 +6,10 @@ import secrets
 
 import sqlalchemy as sa
 
-from qzt import pledges
+from qzt.core import files
 from qzt.extensions import db
-from qzt.models import Application, PledgeSignature, StoredFile, User
+from qzt.models import Application, PledgeSignature, User
+from qzt.pledges import texts
 from qzt.rules import uscc as uscc_rules
 
 
@@ -29,11 +30,14 @@ def sign(
     typed_name: str,
     password: str,
     agreed: bool,
-    signature_image: StoredFile | None,
+    drawing: bytes | None,
     ip: str,
     user_agent: str,
 ) -> PledgeSignature:
-    """Record a signature of the current pledge version over the application as it stands now."""
+    """Record a signature of the current pledge version over the application as it stands now.
+
+    `drawing` is the PNG drawn on the page (None without JavaScript); it is checked like any upload
+    (UploadRejected says why not) and kept with the signature."""
     problems = []
     if not typed_name.strip():
         problems.append("请输入签署人姓名")
@@ -46,13 +50,18 @@ def sign(
         problems.append("请先在第1步填写机构名称和有效的统一社会信用代码")
     if problems:
         raise SigningError("；".join(problems))
-    text = pledges.current()
+    text = texts.current()
+    image = (
+        files.store_bytes(signer, "signature", drawing, "signature.png", images_only=True)
+        if drawing
+        else None
+    )
     signature = PledgeSignature(
         code=secrets.token_urlsafe(16),
         application_id=application.id,
         signer_id=signer.id,
         signer_name=typed_name.strip()[:100],
-        signature_file_id=signature_image.id if signature_image else None,
+        signature_file_id=image.id if image else None,
         institution_name=basic["name"][:200],
         uscc=uscc_rules.normalize(basic["uscc"]),
         pledge_version=text.version,
@@ -78,7 +87,7 @@ def latest(application: Application) -> PledgeSignature | None:
 
 def is_superseded(signature: PledgeSignature) -> bool:
     """Superseded once the pledge has a newer version or the application was signed again."""
-    if signature.pledge_version != pledges.current().version:
+    if signature.pledge_version != texts.current().version:
         return True
     newer = sa.select(PledgeSignature.id).where(
         PledgeSignature.application_id == signature.application_id, PledgeSignature.id > signature.id

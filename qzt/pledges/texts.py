@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-PLEDGE_DIR = Path(__file__).parent / "data" / "pledges"
+PLEDGE_DIR = Path(__file__).resolve().parent.parent / "data" / "pledges"
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Demo data: realistic Foshan institutions and one account per role, the same every run.
 
 Pure generation, no Flask and no database: record i depends only on the seed and i, so a run of
-10 institutions is the start of a run of 10000. qzt.institutions writes them; the CLI commits.
+10 institutions is the start of a run of 10000. qzt.directory.institutions writes them; the CLI commits.
 """
 
 import random
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from qzt.data.catalog import CATEGORIES, DISTRICTS
-from qzt.importing import AgentRecord, InstitutionRecord, QualificationRecord, ServiceRecord
+from qzt.models.institution import AgentRecord, InstitutionRecord, QualificationRecord, ServiceRecord
 from qzt.rules.uscc import with_check_digit
 
 SEED = 2023_03_15  # the regulation's date

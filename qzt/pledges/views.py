@@ -5,9 +5,8 @@ from urllib.parse import quote
 from flask import Response, abort, render_template
 from flask_login import current_user
 
-from qzt.documents import pledge
 from qzt.models import PledgeSignature, User
-from qzt.onboarding import bp, signing
+from qzt.pledges import bp, pdf, signing
 from qzt.rules.calendar import to_beijing
 
 
@@ -27,7 +26,7 @@ def verify(code: str):
     """Anyone holding the code sees whether the pledge is genuine and in force; nothing personal."""
     signature = get_signature_or_404(code)
     return render_template(
-        "onboarding/verify.html",
+        "pledges/verify.html",
         institution_name=signature.institution_name,
         pledge_version=signature.pledge_version,
         signed_at=to_beijing(signature.signed_at),
@@ -43,7 +42,7 @@ def pledge_pdf(code: str):
     signature = get_signature_or_404(code)
     if not can_download(current_user, signature):
         abort(404)
-    response = Response(pledge.pledge_pdf(signature), mimetype="application/pdf")
+    response = Response(pdf.pledge_pdf(signature), mimetype="application/pdf")
     name = quote(f"承诺书-{signature.code}.pdf")
     response.headers["Content-Disposition"] = (
         f"attachment; filename=\"pledge-{signature.code}.pdf\"; filename*=UTF-8''{name}"

@@ -1,21 +1,15 @@
 """The read-only JSON API (/api/v1): the directory's categories, districts and listed institutions."""
 
-from datetime import date
+from flask import Response, abort, current_app, request
 
-from flask import Blueprint, Response, abort, current_app, request
-
-from qzt import search
-from qzt.api import openapi, serializers
+from qzt.core import clock
 from qzt.data.catalog import CATEGORIES, DISTRICTS
-from qzt.directory import forms
+from qzt.directory import forms, search
+from qzt.directory.api import bp, openapi, serializers
 from qzt.extensions import db
 from qzt.models import Institution
-from qzt.models.base import MAX_ID
-
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 DEFAULT_PER_PAGE = 20
-# Ids beyond a 32-bit integer cannot exist; larger ones would make the database raise.
 
 
 def json_response(data: dict, status: int = 200) -> Response:
@@ -59,13 +53,13 @@ def institutions():
     )
 
 
-@bp.get(f"/institutions/<int(max={MAX_ID}):institution_id>")
+@bp.get("/institutions/<id:institution_id>")
 def institution(institution_id: int):
     """One listed institution, as its public homepage shows it (phone numbers masked)."""
     inst = db.session.get(Institution, institution_id)
     if inst is None or not inst.is_listed:
         abort(json_response({"error": "该机构不存在或未在名录中公示。"}, 404))
-    return json_response(serializers.institution_detail(inst, date.today()))
+    return json_response(serializers.institution_detail(inst, clock.today()))
 
 
 @bp.get("/openapi.json")

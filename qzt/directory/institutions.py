@@ -12,23 +12,21 @@ from itertools import islice
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from qzt import pagecache
+from qzt.core import clock, pagecache
 from qzt.data.catalog import CATEGORY_NAMES
+from qzt.directory.search import LISTED_TERM
 from qzt.extensions import db
-from qzt.importing import InstitutionRecord, ServiceRecord
 from qzt.models import (
     Institution,
     ListingState,
-    OrgType,
     Qualification,
     SearchDocument,
     ServiceAgent,
     ServiceItem,
     User,
 )
-from qzt.models.base import utcnow
+from qzt.models.institution import InstitutionRecord, ServiceRecord, display_order, institution_columns
 from qzt.rules.search_terms import index_terms
-from qzt.search import LISTED_TERM, index_institution
 
 _CHUNK = 1000  # rows per bulk statement, and codes per IN (...) list
 
@@ -48,27 +46,17 @@ def import_listed(records: list[InstitutionRecord]) -> ImportResult:
     """
     existing = _by_uscc([r.uscc for r in records])
     created = updated = 0
-    touched: list[Institution] = []
     for record in records:
         institution = existing.get(record.uscc)
         if institution is None:
-            institution = Institution(uscc=record.uscc, listing_state=ListingState.LISTED)
+            institution = Institution(listing_state=ListingState.LISTED)
             db.session.add(institution)
             created += 1
         else:
             if institution.listing_state == ListingState.PENDING:
                 institution.listing_state = ListingState.LISTED
             updated += 1
-        institution.name = record.name
-        institution.district = record.district
-        institution.introduction = record.introduction
-        institution.phone = record.phone
-        institution.opened_on = record.opened_on
-        institution.services = [_service_item(s) for s in _display_order(record.services)]
-        touched.append(institution)
-    db.session.flush()
-    for institution in touched:
-        index_institution(institution)
+        institution.apply(record)  # the search document follows at flush (qzt.directory.search)
     db.session.flush()
     return ImportResult(created=created, updated=updated)
 
@@ -85,17 +73,6 @@ def _by_uscc(codes: list[str]) -> dict[str, Institution]:
     return found
 
 
-def _service_item(s: ServiceRecord) -> ServiceItem:
-    return ServiceItem(
-        category=s.category, title=s.title, content=s.content, featured=s.featured, position=s.position
-    )
-
-
-def _display_order(services: list[ServiceRecord]) -> list[ServiceRecord]:
-    """The order Institution.services loads in (featured first, then position), so ids follow it."""
-    return sorted(services, key=lambda s: (not s.featured, s.position))
-
-
 def existing_usccs() -> set[str]:
     return set(db.session.scalars(sa.select(Institution.uscc)))
 
@@ -108,7 +85,7 @@ def bulk_create_listed(records: Iterable[InstitutionRecord]) -> list[int]:
     """Insert many new listed institutions with their children and search documents, in bulk.
 
     For demo data and benchmarks: executemany statements instead of one ORM object per row. The
-    search documents hold exactly what qzt.search.index_institution would write.
+    search documents hold exactly what qzt.directory.search.index_institution would write.
     """
     ids: list[int] = []
     records = iter(records)
@@ -119,22 +96,9 @@ def bulk_create_listed(records: Iterable[InstitutionRecord]) -> list[int]:
 
 
 def _insert_chunk(chunk: list[InstitutionRecord]) -> list[int]:
-    now = utcnow()
+    now = clock.now()
     rows = [
-        {
-            "name": r.name,
-            "uscc": r.uscc,
-            "legal_representative": r.legal_representative,
-            "org_type": OrgType(r.org_type) if r.org_type else None,
-            "district": r.district,
-            "address": r.address,
-            "introduction": r.introduction,
-            "phone": r.phone,
-            "listing_state": ListingState.LISTED,
-            "opened_on": r.opened_on,
-            "created_at": now,
-            "updated_at": now,
-        }
+        {**institution_columns(r), "listing_state": ListingState.LISTED, "created_at": now, "updated_at": now}
         for r in chunk
     ]
     table = Institution.__table__
@@ -144,7 +108,7 @@ def _insert_chunk(chunk: list[InstitutionRecord]) -> list[int]:
     services, qualifications, agents, documents = [], [], [], []
     for r in chunk:
         institution_id = id_of[r.uscc]
-        ordered = _display_order(r.services)
+        ordered = display_order(r.services)
         services += [
             {
                 "institution_id": institution_id,
@@ -164,13 +128,15 @@ def _insert_chunk(chunk: list[InstitutionRecord]) -> list[int]:
                 "issuer": q.issuer,
                 "valid_until": q.valid_until,
             }
-            for q in r.qualifications
+            for q in r.qualifications or []
         ]
         agents += [
             {"institution_id": institution_id, "name": a.name, "phone": a.phone, "hours": a.hours}
-            for a in r.agents
+            for a in r.agents or []
         ]
-        names, body = search_document(r.name, r.introduction, ordered, [q.name for q in r.qualifications])
+        names, body = search_document(
+            r.name, r.introduction, ordered, [q.name for q in r.qualifications or []]
+        )
         documents.append({"institution_id": institution_id, "name_terms": names, "body_terms": body})
     for model, values in (
         (ServiceItem, services),
@@ -188,7 +154,7 @@ def search_document(
 ) -> tuple[str, str]:
     """The terms index_institution stores, from plain values (services in display order).
 
-    Mirrors qzt.search.document_text and index_institution; a test holds the two to the same result.
+    Mirrors qzt.directory.search.document_text and index_institution; a test holds the two to the same result.
     The body is tokenized part by part: terms never span the line breaks that join the parts, and
     the parts that repeat across institutions (service items, certificates) are tokenized once.
     """

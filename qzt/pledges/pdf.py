@@ -5,9 +5,10 @@ import base64
 import segno
 from flask import url_for
 
-from qzt import files, pledges
+from qzt.core import files
 from qzt.documents import render_pdf
 from qzt.models import PledgeSignature
+from qzt.pledges import texts
 from qzt.rules.calendar import to_beijing
 
 TEMPLATE = "pdf/pledge.html"
@@ -19,10 +20,10 @@ def data_uri(mime: str, data: bytes) -> str:
 
 def pledge_context(signature: PledgeSignature) -> dict:
     """What the print template needs: the signed version's text, the signature and the evidence."""
-    text = pledges.get(signature.pledge_version)
+    text = texts.get(signature.pledge_version)
     if text is None:
         raise LookupError(f"pledge version {signature.pledge_version} is missing from qzt/data/pledges")
-    verify_url = url_for("onboarding.verify", code=signature.code, _external=True)
+    verify_url = url_for("pledges.verify", code=signature.code, _external=True)
     stored = signature.signature_file
     return {
         "signature": signature,

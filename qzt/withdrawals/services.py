@@ -3,9 +3,10 @@ a written request, the operator records that leftover matters are settled, the a
 
 from datetime import date
 
-import sqlalchemy as sa
+from werkzeug.datastructures import FileStorage
 
-from qzt import audit, notifications
+from qzt.core import audit, files, notifications
+from qzt.core.database import check_version
 from qzt.extensions import db
 from qzt.models import (
     Application,
@@ -13,12 +14,10 @@ from qzt.models import (
     Institution,
     ListingState,
     Role,
-    StoredFile,
     User,
     WithdrawalRequest,
     WithdrawalState,
 )
-from qzt.review.services import check_version
 from qzt.rules import admission
 
 
@@ -37,24 +36,19 @@ def withdraw_application(application: Application, user: User, today: date, ip: 
     )
 
 
-def open_request(institution: Institution) -> WithdrawalRequest | None:
-    stmt = sa.select(WithdrawalRequest).where(
-        WithdrawalRequest.institution_id == institution.id,
-        WithdrawalRequest.state != WithdrawalState.COMPLETED,
-    )
-    return db.session.scalar(stmt)
-
-
 def request_withdrawal(
-    institution: Institution, user: User, letter: StoredFile, reason: str, ip: str = ""
+    institution: Institution, user: User, letter: FileStorage | None, reason: str, ip: str = ""
 ) -> WithdrawalRequest:
-    """The listed institution files its written request (an uploaded letter)."""
+    """The listed institution files its written request (an uploaded letter, checked like any upload)."""
     if institution.listing_state not in (ListingState.LISTED, ListingState.HIDDEN):
         raise ExitRefused("机构当前不在平台名录中，无需申请退出")
-    if open_request(institution):
+    if WithdrawalRequest.open_for(institution):
         raise ExitRefused("已提交退出申请，正在办理中")
+    stored = files.accept(user, "withdrawal_letter", letter)
+    if stored is None:
+        raise ExitRefused("请上传加盖公章的书面退出申请（PDF、JPG或PNG）")
     withdrawal = WithdrawalRequest(
-        institution_id=institution.id, letter_file_id=letter.id, reason=reason.strip()
+        institution_id=institution.id, letter_file_id=stored.id, reason=reason.strip()
     )
     db.session.add(withdrawal)
     db.session.flush()

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from qzt.core.database import listen
 from qzt.extensions import db
-from qzt.models import Institution, ListingState, SearchDocument, ServiceItem
+from qzt.models import Institution, ListingState, Qualification, SearchDocument, ServiceItem
 from qzt.rules.search_terms import index_terms, query_terms
 
 
@@ -42,12 +43,14 @@ class Page:
         return self.page < self.pages
 
 
-def document_text(institution: Institution) -> tuple[str, str]:
-    """The name, and everything else that is searched: services, introduction, qualifications."""
+def document_text(institution: Institution, gone=()) -> tuple[str, str]:
+    """The name, and everything else that is searched: services, introduction, qualifications
+    (leaving out the rows in `gone`, deleted in the flush under way)."""
     body = [institution.introduction or ""]
     for item in institution.services:
-        body += [item.category_name, item.title, item.content or ""]
-    body += [q.name for q in institution.qualifications]
+        if item not in gone:
+            body += [item.category_name, item.title, item.content or ""]
+    body += [q.name for q in institution.qualifications if q not in gone]
     return institution.name, "\n".join(body)
 
 
@@ -56,27 +59,35 @@ def document_text(institution: Institution) -> tuple[str, str]:
 LISTED_TERM = "qztlisted0"
 
 
-def index_institution(institution: Institution) -> None:
-    """Write the institution's search document; call after its text changed, before commit.
-
-    Listing-state changes re-index by themselves (see _reindex_on_state_change)."""
-    name, body = document_text(institution)
+def index_institution(institution: Institution, gone=()) -> None:
+    """Write the institution's search document. Flushes do it by themselves (_reindex_changed)."""
+    name, body = document_text(institution, gone)
     name_terms = index_terms(name)
-    doc = db.session.get(SearchDocument, institution.id)
+    doc = institution.search_document
     if doc is None:
-        doc = SearchDocument(institution_id=institution.id)
-        db.session.add(doc)
+        doc = institution.search_document = SearchDocument()
     doc.name_terms = " ".join(name_terms)
     # Name terms are repeated in the body so that "anywhere" is one column to query.
     listed = [LISTED_TERM] if institution.listing_state == ListingState.LISTED else []
     doc.body_terms = " ".join(dict.fromkeys(name_terms + index_terms(body) + listed))
 
 
-@sa.event.listens_for(sa.orm.Session, "before_flush")
-def _reindex_on_state_change(session, _context, _instances) -> None:
-    for obj in list(session.dirty):
-        if isinstance(obj, Institution) and sa.inspect(obj).attrs.listing_state.history.has_changes():
-            index_institution(obj)
+def _reindex_changed(session, _context, _instances) -> None:
+    """Before every flush: re-index each institution whose searched text or listing state changes, so
+    that every writer (import, approval, homepage upkeep, sanctions) keeps the index right."""
+    changed: set[Institution] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Institution) and (obj in session.new or session.is_modified(obj)):
+            changed.add(obj)
+        elif isinstance(obj, ServiceItem | Qualification) and obj.institution is not None:
+            changed.add(obj.institution)
+    for institution in changed:
+        if institution not in session.deleted:
+            index_institution(institution, gone=session.deleted)
+
+
+def init_app(app) -> None:
+    listen(sa.orm.Session, "before_flush", _reindex_changed)
 
 
 def _listed(filters: Filters) -> sa.Select:

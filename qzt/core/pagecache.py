@@ -14,9 +14,10 @@ import sqlalchemy as sa
 from flask import Response, current_app, g, request, session
 from flask_login import current_user
 
+from qzt.core.database import listen
+from qzt.core.http import is_fragment
 from qzt.extensions import db
 from qzt.models import Institution, Qualification, SearchDocument, ServiceAgent, ServiceItem, SiteState
-from qzt.web import is_fragment
 
 DIRECTORY = "directory"
 MAX_PAGES = 1000
@@ -36,10 +37,13 @@ def bump(connection: sa.Connection | None = None) -> None:
     (connection or db.session).execute(stmt)
 
 
-@sa.event.listens_for(sa.orm.Session, "after_flush")
 def _after_flush(session, _context) -> None:
     if any(isinstance(obj, SHOWN) for obj in (*session.new, *session.dirty, *session.deleted)):
         bump(session.connection())
+
+
+def init_app(app) -> None:
+    listen(sa.orm.Session, "after_flush", _after_flush)
 
 
 def version() -> int | None:

@@ -8,11 +8,12 @@ import csv
 import re
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 from qzt.data.catalog import CATEGORIES, CATEGORY_BY_NAME, DISTRICT_BY_NAME, DISTRICTS
+from qzt.models.institution import InstitutionRecord, ServiceRecord
 from qzt.rules import uscc as usccs
 from qzt.rules.values import split_multi
 
@@ -39,48 +40,6 @@ _DISTRICTS = {
     **DISTRICT_BY_NAME,
     **{d.name.removesuffix("区"): d.slug for d in DISTRICTS if d.name.endswith("区")},
 }
-
-
-@dataclass
-class ServiceRecord:
-    category: str  # slug
-    title: str
-    content: str = ""
-    featured: bool = False
-    position: int = 0
-
-
-@dataclass
-class QualificationRecord:
-    name: str
-    number: str | None = None
-    issuer: str | None = None
-    valid_until: date | None = None
-
-
-@dataclass
-class AgentRecord:
-    name: str
-    phone: str
-    hours: str | None = None
-
-
-@dataclass
-class InstitutionRecord:
-    """An institution as plain data: what an import row or the demo generator hands to qzt.institutions."""
-
-    name: str
-    uscc: str
-    district: str  # slug
-    introduction: str = ""
-    phone: str | None = None
-    opened_on: date | None = None
-    address: str | None = None
-    legal_representative: str | None = None
-    org_type: str | None = None  # an OrgType value
-    services: list[ServiceRecord] = field(default_factory=list)
-    qualifications: list[QualificationRecord] = field(default_factory=list)
-    agents: list[AgentRecord] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

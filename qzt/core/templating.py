@@ -1,0 +1,49 @@
+"""What every template can use: filters, the catalog, the regulation's limits, the phone rule."""
+
+from datetime import datetime
+
+from flask import Flask
+from flask_login import current_user
+
+from qzt.core import clock
+from qzt.core.http import is_fragment
+from qzt.data.catalog import CATEGORIES, CATEGORY_NAMES, DISTRICT_NAMES, DISTRICTS, ORG_TYPE_NAMES, ORG_TYPES
+from qzt.rules import eligibility, phone
+from qzt.rules.calendar import to_beijing
+
+
+def beijing(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored moment as Beijing time, for templates."""
+    return to_beijing(moment).strftime(fmt) if moment is not None else ""
+
+
+def phone_for(number: str, institution) -> str:
+    """The full number for the institution's owner and staff, masked (138****1234) for everyone else."""
+    user = current_user
+    if user.is_authenticated and (user.is_staff or user.id == institution.owner_id):
+        return number
+    return phone.mask(number)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["mask_phone"] = phone.mask
+    app.jinja_env.filters["beijing"] = beijing
+    app.jinja_env.globals.update(
+        CATEGORIES=CATEGORIES,
+        DISTRICTS=DISTRICTS,
+        CATEGORY_NAMES=CATEGORY_NAMES,
+        DISTRICT_NAMES=DISTRICT_NAMES,
+        ORG_TYPES=ORG_TYPES,
+        ORG_TYPE_NAMES=ORG_TYPE_NAMES,
+        DECLARATIONS=eligibility.DECLARATIONS,
+        AGENTS_MIN=eligibility.AGENTS_MIN,
+        AGENTS_MAX=eligibility.AGENTS_MAX,
+        FEATURED_MIN=eligibility.FEATURED_MIN,
+        FEATURED_MAX=eligibility.FEATURED_MAX,
+        is_fragment=is_fragment,
+        phone_for=phone_for,
+    )
+
+    @app.context_processor
+    def _today():
+        return {"today": clock.today()}
