@@ -10,6 +10,7 @@ from datetime import date
 
 from qzt.data.catalog import CATEGORY_NAMES, DISTRICT_NAMES, ORG_TYPE_NAMES
 from qzt.rules import eligibility, phone, uscc
+from qzt.rules.values import parse_date
 
 BASIC_FIELDS = (
     "name",
@@ -73,6 +74,9 @@ class Step:
     title: str
 
 
+# The most rows a step keeps: certificates and service items are many at most; agents as Art. 6 allows.
+MAX_ROWS = {"q": 30, "s": 30, "a": eligibility.AGENTS_MAX}
+
 STEPS = (
     Step(1, "basic", "基本信息"),
     Step(2, "licence", "执照与资质"),
@@ -83,7 +87,9 @@ STEPS = (
     Step(7, "pledge", "签署承诺书"),
     Step(8, "summary", "确认提交"),
 )
-LAST_STEP = len(STEPS)
+STEP_BY_SLUG = {s.slug: s for s in STEPS}
+STEP_BY_NUMBER = {s.number: s for s in STEPS}
+PLEDGE_STEP, SUMMARY_STEP = STEP_BY_SLUG["pledge"], STEP_BY_SLUG["summary"]
 
 
 def empty() -> dict:
@@ -113,13 +119,6 @@ def evidence_applies(data: dict) -> bool:
 
 def steps_for(data: dict) -> list[Step]:
     return [s for s in STEPS if s.slug != "evidence" or evidence_applies(data)]
-
-
-def parse_date(value: str) -> date | None:
-    try:
-        return date.fromisoformat((value or "").strip())
-    except ValueError:
-        return None
 
 
 def _date_error(value: str, today: date) -> str | None:
@@ -244,6 +243,23 @@ def step_errors(slug: str, data: dict, today: date) -> dict[str, str]:
     if validate is None or (slug == "evidence" and not evidence_applies(data)):
         return {}
     return validate(data, today)
+
+
+def done_steps(data: dict, today: date, pledge_signed: bool) -> set[int]:
+    """The numbers of the steps the step bar marks as complete."""
+    done = {
+        s.number
+        for s in steps_for(data)
+        if s not in (PLEDGE_STEP, SUMMARY_STEP) and not step_errors(s.slug, data, today)
+    }
+    return done | {PLEDGE_STEP.number} if pledge_signed else done
+
+
+def neighbour(data: dict, step: Step, direction: int) -> int:
+    """The number of the step before (-1) or after (+1) `step` among those that apply."""
+    numbers = [s.number for s in steps_for(data)]
+    index = numbers.index(step.number) if step.number in numbers else 0
+    return numbers[max(0, min(len(numbers) - 1, index + direction))]
 
 
 def missing(data: dict, today: date) -> list[tuple[Step, str]]:

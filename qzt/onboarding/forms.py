@@ -1,11 +1,20 @@
-"""Registration form (the wizard steps are parsed in services.py)."""
+"""Onboarding forms: registration, and each wizard step as sent (parsed here, validated by draft.py).
+
+The wizard keeps what was typed even when it is wrong, so the step forms only read and trim; the
+rules of each step live in qzt.onboarding.draft and qzt.rules.eligibility. Repeating rows use the
+names q-0-name, s-1-title, a-0-phone (a FieldList of FormFields); the pressed button is `action`.
+"""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, StringField
+from flask_wtf.file import FileField, MultipleFileField
+from wtforms import BooleanField, FieldList, Form, FormField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from qzt.auth.forms import mobile_number
 from qzt.auth.services import MIN_PASSWORD
+from qzt.core.forms import Text
+from qzt.onboarding import draft
+from qzt.rules import eligibility
 
 
 class RegisterForm(FlaskForm):
@@ -24,3 +33,118 @@ class RegisterForm(FlaskForm):
     consent = BooleanField(
         "我已阅读并同意《隐私政策》", validators=[DataRequired("请阅读并勾选同意《隐私政策》后再注册")]
     )
+
+
+class _Row(Form):
+    def values(self) -> dict:
+        return {name: field.data for name, field in self._fields.items()}
+
+
+class QualificationRow(_Row):
+    name = Text()
+    number = Text()
+    issuer = Text()
+    valid_until = Text()
+    file = FileField()
+
+
+class ServiceRow(_Row):
+    category = Text()
+    title = Text()
+    content = Text()
+    featured = BooleanField()
+
+
+class AgentRow(_Row):
+    name = Text()
+    phone = Text()
+    hours = Text()
+
+
+class StepForm(FlaskForm):
+    """A wizard step: the button pressed ([上一步] [保存草稿] [下一步], add or remove a row)."""
+
+    action = StringField(default="save")
+
+    def sent(self) -> dict:
+        """What the step sent, as the draft's plain values (uploads as FileStorage or None)."""
+        raise NotImplementedError
+
+
+class BasicStep(StepForm):
+    name = Text()
+    uscc = Text()
+    legal_representative = Text()
+    org_type = Text()
+    district = Text()
+    address = Text()
+    introduction = Text()
+    phone = Text()
+
+    def sent(self) -> dict:
+        return {"basic": {name: self[name].data for name in draft.BASIC_FIELDS}}
+
+
+def _rows(field_list: FieldList) -> list[dict]:
+    return [entry.form.values() for entry in field_list]
+
+
+class LicenceStep(StepForm):
+    licence = FileField()
+    q = FieldList(FormField(QualificationRow), max_entries=draft.MAX_ROWS["q"])
+
+    def sent(self) -> dict:
+        return {"licence": self.licence.data, "qualifications": _rows(self.q)}
+
+
+class ServicesStep(StepForm):
+    s = FieldList(FormField(ServiceRow), max_entries=draft.MAX_ROWS["s"])
+
+    def sent(self) -> dict:
+        return {"services": _rows(self.s)}
+
+
+class AgentsStep(StepForm):
+    a = FieldList(FormField(AgentRow), max_entries=draft.MAX_ROWS["a"])
+
+    def sent(self) -> dict:
+        return {"agents": _rows(self.a)}
+
+
+class EvidenceStep(StepForm):
+    client_list = Text()
+    lab_cert_number = Text()
+    lab_cert_valid_until = Text()
+    equipment_list = Text()
+    case_images = MultipleFileField()
+    lab_cert_file = FileField()
+
+    def sent(self) -> dict:
+        texts = ("client_list", "lab_cert_number", "lab_cert_valid_until", "equipment_list")
+        return {
+            "evidence": {name: self[name].data for name in texts},
+            "case_images": [f for f in self.case_images.data or [] if f],
+            "lab_cert_file": self.lab_cert_file.data,
+        }
+
+
+class DeclarationsStep(StepForm):
+    def sent(self) -> dict:
+        return {"declarations": {key: self[key].data for key in eligibility.DECLARATIONS}}
+
+
+for _key, _text in eligibility.DECLARATIONS.items():  # one checkbox per Art. 5 declaration
+    setattr(DeclarationsStep, _key, BooleanField(_text))
+
+STEP_FORMS = {
+    "basic": BasicStep,
+    "licence": LicenceStep,
+    "services": ServicesStep,
+    "agents": AgentsStep,
+    "evidence": EvidenceStep,
+    "declarations": DeclarationsStep,
+}
+
+
+class FieldCheckForm(BasicStep):
+    """The htmx check of one basic-information field as it is typed."""

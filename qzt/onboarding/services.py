@@ -4,9 +4,6 @@ import copy
 import re
 from datetime import date
 
-import sqlalchemy as sa
-from werkzeug.datastructures import MultiDict
-
 from qzt.core import clock, files
 from qzt.extensions import db
 from qzt.models import Application, ApplicationRevision, ApplicationState, User
@@ -14,12 +11,14 @@ from qzt.onboarding import draft
 from qzt.pledges import signing, texts
 from qzt.rules.uploads import UploadRejected
 
-ROWS = {  # row prefix -> (data key, text fields, maximum rows)
-    "q": ("qualifications", draft.QUALIFICATION_FIELDS, 30),
-    "s": ("services", draft.SERVICE_FIELDS, 30),
-    "a": ("agents", draft.AGENT_FIELDS, 2),
+ROWS = {  # row prefix -> (data key, text fields)
+    "q": ("qualifications", draft.QUALIFICATION_FIELDS),
+    "s": ("services", draft.SERVICE_FIELDS),
+    "a": ("agents", draft.AGENT_FIELDS),
 }
-MAX_TEXT = 5000
+
+
+PLEDGE = draft.PLEDGE_STEP.number
 
 
 class SubmitRefused(ValueError):
@@ -35,16 +34,12 @@ def _set_data(application: Application, data: dict) -> None:
 
 def application_for(user: User) -> Application:
     """The user's one application, created on first visit."""
-    application = db.session.scalar(sa.select(Application).where(Application.applicant_id == user.id))
+    application = Application.of(user)
     if application is None:
         application = Application(applicant_id=user.id, data=draft.empty())
         db.session.add(application)
         db.session.flush()
     return application
-
-
-def _text(form: MultiDict, name: str) -> str:
-    return (form.get(name) or "").strip()[:MAX_TEXT]
 
 
 def _store(user: User, purpose: str, upload, errors: dict, field: str, images_only=False) -> int | None:
@@ -56,24 +51,13 @@ def _store(user: User, purpose: str, upload, errors: dict, field: str, images_on
     return stored.id if stored else None
 
 
-def _rows(
-    form: MultiDict, uploads: MultiDict, prefix: str, old: list[dict], user: User, errors: dict
-) -> list[dict]:
-    key, fields, limit = ROWS[prefix]
-    count = min(
-        int(form.get(f"{prefix}-count") or 0) if (form.get(f"{prefix}-count") or "").isdigit() else 0, limit
-    )
+def _qualifications(sent: list[dict], old: list[dict], user: User, errors: dict) -> list[dict]:
+    """The certificates as sent; a row keeps its stored file unless a new one was chosen."""
     rows = []
-    for i in range(count):
-        row = {f: _text(form, f"{prefix}-{i}-{f}") for f in fields}
-        if prefix == "s":
-            row["featured"] = bool(form.get(f"s-{i}-featured"))
-        if prefix == "q":
-            previous = old[i].get("file_id") if i < len(old) else None
-            row["file_id"] = (
-                _store(user, "qualification", uploads.get(f"q-{i}-file"), errors, f"q-{i}-file") or previous
-            )
-        rows.append(row)
+    for i, row in enumerate(sent):
+        previous = old[i].get("file_id") if i < len(old) else None
+        stored = _store(user, "qualification", row.get("file"), errors, f"q-{i}-file")
+        rows.append({**{f: row[f] for f in draft.QUALIFICATION_FIELDS}, "file_id": stored or previous})
     return rows
 
 
@@ -81,43 +65,34 @@ def _is_blank(row: dict) -> bool:
     return not any(v for k, v in row.items() if k != "featured")
 
 
-def save_step(application: Application, slug: str, form: MultiDict, uploads: MultiDict, user: User) -> dict:
-    """Keep what the user sent for one step, valid or not; returns errors of rejected uploads."""
+def save_step(application: Application, slug: str, sent: dict, user: User) -> dict:
+    """Keep what the user sent for one step (StepForm.sent()), valid or not; returns the errors of
+    rejected uploads, keyed by input name."""
     data = copy.deepcopy(application.data)
     errors: dict[str, str] = {}
-    if slug == "basic":
-        data["basic"] = {f: _text(form, f) for f in draft.BASIC_FIELDS}
-    elif slug == "licence":
-        data["licence_file_id"] = _store(
-            user, "licence", uploads.get("licence"), errors, "licence"
-        ) or data.get("licence_file_id")
-        data["qualifications"] = _rows(form, uploads, "q", data.get("qualifications", []), user, errors)
-    elif slug == "services":
-        data["services"] = _rows(form, uploads, "s", data.get("services", []), user, errors)
-    elif slug == "agents":
-        data["agents"] = _rows(form, uploads, "a", data.get("agents", []), user, errors)
+    if slug == "licence":
+        stored = _store(user, "licence", sent["licence"], errors, "licence")
+        data["licence_file_id"] = stored or data.get("licence_file_id")
+        data["qualifications"] = _qualifications(
+            sent["qualifications"], data.get("qualifications", []), user, errors
+        )
     elif slug == "evidence":
-        data["evidence"] = _evidence(form, uploads, data.get("evidence", {}), user, errors)
-    elif slug == "declarations":
-        data["declarations"] = {
-            key: bool(form.get(key)) for key in data.get("declarations", {}) or draft.empty()["declarations"]
-        }
+        data["evidence"] = _evidence(sent, data.get("evidence", {}), user, errors)
+    elif slug in ("basic", "services", "agents", "declarations"):
+        data.update(sent)
     _set_data(application, data)
     return errors
 
 
-def _evidence(form: MultiDict, uploads: MultiDict, old: dict, user: User, errors: dict) -> dict:
-    evidence = {**draft.empty()["evidence"], **old}
-    for name in ("client_list", "lab_cert_number", "lab_cert_valid_until", "equipment_list"):
-        evidence[name] = _text(form, name)
+def _evidence(sent: dict, old: dict, user: User, errors: dict) -> dict:
+    evidence = {**draft.empty()["evidence"], **old, **sent["evidence"]}
     case_ids = list(evidence.get("case_file_ids", []))
-    for upload in uploads.getlist("case_images"):
+    for upload in sent["case_images"]:
         if file_id := _store(user, "case_image", upload, errors, "case_images", images_only=True):
             case_ids.append(file_id)
     evidence["case_file_ids"] = case_ids
-    evidence["lab_cert_file_id"] = _store(
-        user, "lab_certificate", uploads.get("lab_cert_file"), errors, "lab_cert_file"
-    ) or evidence.get("lab_cert_file_id")
+    stored = _store(user, "lab_certificate", sent["lab_cert_file"], errors, "lab_cert_file")
+    evidence["lab_cert_file_id"] = stored or evidence.get("lab_cert_file_id")
     return evidence
 
 
@@ -137,9 +112,9 @@ def apply_row_action(application: Application, action: str) -> bool:
                 i for i in data["evidence"]["case_file_ids"] if i != int(index)
             ]
     else:
-        key, fields, limit = ROWS[prefix]
+        key, fields = ROWS[prefix]
         rows = data.setdefault(key, [])
-        if verb == "add" and len(rows) < limit:
+        if verb == "add" and len(rows) < draft.MAX_ROWS[prefix]:
             rows.append(
                 {
                     **dict.fromkeys(fields, ""),
@@ -155,7 +130,7 @@ def apply_row_action(application: Application, action: str) -> bool:
 
 def drop_blank_rows(application: Application) -> None:
     data = copy.deepcopy(application.data)
-    for key, _fields, _limit in ROWS.values():
+    for key, _fields in ROWS.values():
         data[key] = [row for row in data.get(key, []) if not _is_blank(row)]
     _set_data(application, data)
 
@@ -164,11 +139,11 @@ def pledge_problem(application: Application) -> str | None:
     """The pledge must be signed, in its current version, over the data as it stands."""
     latest = signing.latest(application)
     if latest is None:
-        return "请在第7步签署承诺书"
+        return f"请在第{PLEDGE}步签署承诺书"
     if latest.pledge_version != texts.current().version:
-        return "承诺书已更新，请在第7步重新签署"
+        return f"承诺书已更新，请在第{PLEDGE}步重新签署"
     if latest.snapshot_sha256 != signing.snapshot_sha256(application.data):
-        return "签署承诺书后资料有修改，请在第7步重新签署承诺书"
+        return f"签署承诺书后资料有修改，请在第{PLEDGE}步重新签署承诺书"
     return None
 
 
@@ -189,7 +164,7 @@ def may_sign(application: Application) -> bool:
 def problems(application: Application, today: date) -> list[tuple[int, str]]:
     found = [(step.number, message) for step, message in draft.missing(application.data, today)]
     if problem := pledge_problem(application):
-        found.append((7, problem))
+        found.append((PLEDGE, problem))
     return found
 
 

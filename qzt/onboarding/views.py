@@ -10,13 +10,11 @@ from qzt.core.http import client_ip
 from qzt.extensions import db
 from qzt.models import Role, WithdrawalRequest
 from qzt.onboarding import bp, draft, services
-from qzt.onboarding.forms import RegisterForm
+from qzt.onboarding.forms import STEP_FORMS, FieldCheckForm, RegisterForm
 from qzt.pledges import signing, texts
 from qzt.pledges.forms import PledgeForm
 from qzt.rules import eligibility
 from qzt.rules.uploads import UploadRejected
-
-STEP_BY_NUMBER = {s.number: s for s in draft.STEPS}
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -65,61 +63,50 @@ def _render_step(application, step, errors, status=200, pledge_form=None):
     data, today = application.data, clock.today()
     steps = draft.steps_for(data)
     numbers = [s.number for s in steps]
-    done = {
-        s.number
-        for s in steps
-        if s.slug not in ("pledge", "summary") and not draft.step_errors(s.slug, data, today)
-    }
-    if services.pledge_problem(application) is None:
-        done.add(7)
     context = {
         "application": application,
         "data": data,
         "step": step,
         "steps": steps,
         "errors": errors,
-        "done": done,
+        "done": draft.done_steps(data, today, pledge_signed=services.pledge_problem(application) is None),
         "position": numbers.index(step.number) + 1 if step.number in numbers else 1,
-        "prev_number": _neighbour(application, step, -1),
+        "prev_number": draft.neighbour(data, step, -1),
         "step_position": {n: i + 1 for i, n in enumerate(numbers)},
         "file_names": files.file_names(data),
         "needs_case": eligibility.needs_case_evidence(data.get("services", [])),
         "needs_equipment": eligibility.needs_equipment_evidence(data.get("services", [])),
         "case_categories": eligibility.case_evidence_categories(data.get("services", [])),
     }
-    if step.slug == "pledge":
+    if step == draft.PLEDGE_STEP:
         context.update(
             pledge=texts.current(), form=pledge_form or PledgeForm(), signature=signing.latest(application)
         )
-    if step.slug == "summary":
+    if step == draft.SUMMARY_STEP:
         context["problems"] = services.problems(application, today)
     return render_template(f"onboarding/step_{step.slug}.html", **context), status
-
-
-def _neighbour(application, step, direction: int):
-    numbers = [s.number for s in draft.steps_for(application.data)]
-    index = numbers.index(step.number) if step.number in numbers else 0
-    return numbers[max(0, min(len(numbers) - 1, index + direction))]
 
 
 @bp.route("/onboarding/step/<int:number>", methods=["GET", "POST"])
 @applicant_required
 def step(number: int):
     """One wizard step: every POST saves; [下一步] advances only when the step is complete."""
-    step = STEP_BY_NUMBER.get(number) or abort(404)
+    step = draft.STEP_BY_NUMBER.get(number) or abort(404)
     application = services.application_for(current_user)
     if not application.is_editable and not (
-        step.slug == "pledge" and services.needs_new_signature(application)
+        step == draft.PLEDGE_STEP and services.needs_new_signature(application)
     ):
         return redirect(url_for("onboarding.start"))
     if request.method == "GET":
         application.step = number
         db.session.commit()
         return _render_step(application, step, {})
-    if step.slug in ("pledge", "summary"):
-        abort(405)
-    errors = services.save_step(application, step.slug, request.form, request.files, current_user)
-    action = request.form.get("action", "save")
+    form = STEP_FORMS.get(step.slug) or abort(405)  # the pledge and the summary post elsewhere
+    form = form()
+    if not form.validate_on_submit():
+        abort(400)
+    errors = services.save_step(application, step.slug, form.sent(), current_user)
+    action = form.action.data
     if services.apply_row_action(application, action):
         db.session.commit()
         return _render_step(application, step, errors)
@@ -130,11 +117,13 @@ def step(number: int):
     db.session.commit()
     if errors:
         return _render_step(application, step, errors, 422)
-    if action == "save":
+    if action not in ("prev", "next"):
         flash("草稿已保存，可随时回来继续填写", "success")
         return redirect(url_for("onboarding.step", number=number))
     return redirect(
-        url_for("onboarding.step", number=_neighbour(application, step, -1 if action == "prev" else 1))
+        url_for(
+            "onboarding.step", number=draft.neighbour(application.data, step, -1 if action == "prev" else 1)
+        )
     )
 
 
@@ -144,7 +133,8 @@ def check_field(field: str):
     """htmx inline validation of one basic-information field; returns the field's message element."""
     if field not in draft.BASIC_FIELDS:
         abort(404)
-    message = draft.basic_errors({field: request.form.get(field, "")}).get(field)
+    form = FieldCheckForm(meta={"csrf": False})  # htmx sends the token in a header; CSRFProtect checks it
+    message = draft.basic_errors({field: form[field].data}).get(field)
     return render_template("onboarding/_field_message.html", field=field, message=message)
 
 
@@ -156,7 +146,7 @@ def sign():
     if not services.may_sign(application):
         return redirect(url_for("onboarding.start"))
     form = PledgeForm()
-    pledge_step = STEP_BY_NUMBER[7]
+    pledge_step = draft.PLEDGE_STEP
     if not form.validate_on_submit():
         return _render_step(application, pledge_step, {}, 422, form)
     try:
@@ -178,9 +168,9 @@ def sign():
     if not application.is_editable:  # a listed institution signing a new version
         db.session.commit()
         return redirect(url_for("onboarding.start"))
-    application.step = 8
+    application.step = draft.SUMMARY_STEP.number
     db.session.commit()
-    return redirect(url_for("onboarding.step", number=8))
+    return redirect(url_for("onboarding.step", number=draft.SUMMARY_STEP.number))
 
 
 @bp.post("/onboarding/submit")
@@ -191,7 +181,7 @@ def submit():
     try:
         services.submit(application, clock.today())
     except services.SubmitRefused:
-        return _render_step(application, STEP_BY_NUMBER[8], {}, 422)
+        return _render_step(application, draft.SUMMARY_STEP, {}, 422)
     db.session.commit()
     flash("入驻申请已提交，请留意审核通知", "success")
     return redirect(url_for("onboarding.start"))
