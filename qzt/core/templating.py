@@ -8,8 +8,15 @@ from flask_login import current_user
 from qzt.core import clock
 from qzt.core.http import is_fragment
 from qzt.data.catalog import CATEGORIES, CATEGORY_NAMES, DISTRICT_NAMES, DISTRICTS, ORG_TYPE_NAMES, ORG_TYPES
-from qzt.rules import eligibility, phone
+from qzt.rules import calendar, eligibility, phone
 from qzt.rules.calendar import to_beijing
+
+# Art. 14's response times, in the words the pages use.
+ART14 = {
+    "daytime": f"{calendar.DAYTIME_START:%-H:%M}-{calendar.DAYTIME_END:%-H:%M}",
+    "working_day_hours": int(calendar.WORKING_DAY_REPLY.total_seconds() // 3600),
+    "day_off_hours": int(calendar.DAY_OFF_REPLY.total_seconds() // 3600),
+}
 
 
 def beijing(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -40,6 +47,7 @@ def init_app(app: Flask) -> None:
         AGENTS_MAX=eligibility.AGENTS_MAX,
         FEATURED_MIN=eligibility.FEATURED_MIN,
         FEATURED_MAX=eligibility.FEATURED_MAX,
+        ART14=ART14,
         is_fragment=is_fragment,
         phone_for=phone_for,
     )

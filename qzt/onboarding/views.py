@@ -4,7 +4,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user
 
 from qzt.auth.permissions import applicant_required
-from qzt.auth.services import AccountError, create_user
+from qzt.auth.services import MIN_PASSWORD, AccountError, create_user
 from qzt.core import clock, files
 from qzt.core.http import client_ip
 from qzt.extensions import db
@@ -32,7 +32,8 @@ def register():
             login_user(user)
             flash("注册成功，请填写入驻申请", "success")
             return redirect(url_for("onboarding.start"))
-    return render_template("onboarding/register.html", form=form), 422 if form.errors else 200
+    status = 422 if form.errors else 200
+    return render_template("onboarding/register.html", form=form, MIN_PASSWORD=MIN_PASSWORD), status
 
 
 @bp.get("/privacy")
@@ -77,6 +78,8 @@ def _render_step(application, step, errors, status=200, pledge_form=None):
         "needs_case": eligibility.needs_case_evidence(data.get("services", [])),
         "needs_equipment": eligibility.needs_equipment_evidence(data.get("services", [])),
         "case_categories": eligibility.case_evidence_categories(data.get("services", [])),
+        "MAX_ROWS": draft.MAX_ROWS,
+        "MIN_INTRODUCTION": draft.MIN_INTRODUCTION,
     }
     if step == draft.PLEDGE_STEP:
         context.update(
@@ -135,7 +138,7 @@ def check_field(field: str):
         abort(404)
     form = FieldCheckForm(meta={"csrf": False})  # htmx sends the token in a header; CSRFProtect checks it
     message = draft.basic_errors({field: form[field].data}).get(field)
-    return render_template("onboarding/_field_message.html", field=field, message=message)
+    return render_template("onboarding/_field_message.html", field=field, message_text=message)
 
 
 @bp.post("/onboarding/sign")
