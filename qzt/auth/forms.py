@@ -1,9 +1,10 @@
 """Account forms: login, and staff accounts created by the admin."""
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectChoice, SelectField, StringField
+from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, ValidationError
 
+from qzt.core.forms import choices
 from qzt.rules import phone
 
 
@@ -20,12 +21,9 @@ class LoginForm(FlaskForm):
 class StaffAccountForm(FlaskForm):
     role = SelectField(
         "角色",
-        choices=[
-            SelectChoice("", "请选择"),
-            SelectChoice("operator", "平台运维机构"),
-            SelectChoice("authority", "平台管理单位（质量发展科）"),
-            SelectChoice("admin", "系统管理员"),
-        ],
+        choices=choices(
+            ("operator", "平台运维机构"), ("authority", "平台管理单位（质量发展科）"), ("admin", "系统管理员")
+        ),
         validators=[DataRequired("请选择角色")],
     )
     name = StringField("姓名")

@@ -5,7 +5,7 @@ does not parse yields None (the service then says what is missing), never an exc
 """
 
 from flask_wtf import FlaskForm
-from wtforms import Field, HiddenField, IntegerField, StringField, TextAreaField
+from wtforms import Field, HiddenField, IntegerField, SelectChoice, StringField, TextAreaField
 from wtforms.widgets import TextInput
 
 from qzt.rules.values import parse_date
@@ -38,7 +38,7 @@ class LenientDate(Field):
         return getattr(self, "raw", None) or (self.data.isoformat() if self.data else "")
 
 
-class Text(StringField):
+class _Trimmed:
     """Free text, trimmed and cut at a length no column holds more of."""
 
     def __init__(self, label=None, max_length: int = MAX_TEXT, **kwargs):
@@ -50,16 +50,17 @@ class Text(StringField):
         self.data = (self.data or "").strip()[: self.max_length]
 
 
-class LongText(TextAreaField):
-    """A textarea's text, trimmed and cut like Text."""
+class Text(_Trimmed, StringField):
+    """A line of text, trimmed."""
 
-    def __init__(self, label=None, max_length: int = MAX_TEXT, **kwargs):
-        super().__init__(label, **kwargs)
-        self.max_length = max_length
 
-    def process_formdata(self, valuelist):
-        super().process_formdata(valuelist)
-        self.data = (self.data or "").strip()[: self.max_length]
+class LongText(_Trimmed, TextAreaField):
+    """A textarea's text, trimmed."""
+
+
+def choices(*pairs: tuple[str, str]) -> list[SelectChoice]:
+    """A select's options, the empty "请选择" first."""
+    return [SelectChoice("", "请选择"), *(SelectChoice(value, label) for value, label in pairs)]
 
 
 class VersionedForm(FlaskForm):

@@ -7,9 +7,13 @@ from flask_login import current_user
 
 from qzt.core import clock
 from qzt.core.http import is_fragment
-from qzt.data.catalog import CATEGORIES, CATEGORY_NAMES, DISTRICT_NAMES, DISTRICTS, ORG_TYPE_NAMES, ORG_TYPES
+from qzt.data import catalog
 from qzt.rules import calendar, eligibility, phone
 from qzt.rules.calendar import to_beijing
+
+# The catalog, and the regulation's limits the pages state (never restated in a template).
+CATALOG = ("CATEGORIES", "DISTRICTS", "CATEGORY_NAMES", "DISTRICT_NAMES", "ORG_TYPES", "ORG_TYPE_NAMES")
+LIMITS = ("DECLARATIONS", "AGENTS_MIN", "AGENTS_MAX", "FEATURED_MIN", "FEATURED_MAX")
 
 # Art. 14's response times, in the words the pages use.
 ART14 = {
@@ -36,17 +40,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["mask_phone"] = phone.mask
     app.jinja_env.filters["beijing"] = beijing
     app.jinja_env.globals.update(
-        CATEGORIES=CATEGORIES,
-        DISTRICTS=DISTRICTS,
-        CATEGORY_NAMES=CATEGORY_NAMES,
-        DISTRICT_NAMES=DISTRICT_NAMES,
-        ORG_TYPES=ORG_TYPES,
-        ORG_TYPE_NAMES=ORG_TYPE_NAMES,
-        DECLARATIONS=eligibility.DECLARATIONS,
-        AGENTS_MIN=eligibility.AGENTS_MIN,
-        AGENTS_MAX=eligibility.AGENTS_MAX,
-        FEATURED_MIN=eligibility.FEATURED_MIN,
-        FEATURED_MAX=eligibility.FEATURED_MAX,
+        {name: getattr(catalog, name) for name in CATALOG},
+        **{name: getattr(eligibility, name) for name in LIMITS},
         ART14=ART14,
         is_fragment=is_fragment,
         phone_for=phone_for,

@@ -186,15 +186,20 @@ class Institution(db.Model):
         return [(slug, groups[slug]) for slug in sorted(groups, key=key)]
 
 
-class ServiceItem(db.Model):
-    """服务项目; 2–3 of them are the institution's featured items (优势服务项目, Art. 7)."""
-
-    __tablename__ = "service_items"
+class _InstitutionPart:
+    """A row of an institution's homepage, deleted with it."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     institution_id: Mapped[int] = mapped_column(
         sa.ForeignKey("institutions.id", ondelete="CASCADE"), index=True
     )
+
+
+class ServiceItem(_InstitutionPart, db.Model):
+    """服务项目; 2–3 of them are the institution's featured items (优势服务项目, Art. 7)."""
+
+    __tablename__ = "service_items"
+
     category: Mapped[str] = mapped_column(sa.String(32), index=True)
     title: Mapped[str] = mapped_column(sa.String(200))
     content: Mapped[str] = mapped_column(sa.Text, default="")
@@ -208,15 +213,11 @@ class ServiceItem(db.Model):
         return CATEGORY_NAMES.get(self.category, self.category)
 
 
-class Qualification(db.Model):
+class Qualification(_InstitutionPart, db.Model):
     """资质证书, valid until a date (Art. 5)."""
 
     __tablename__ = "qualifications"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("institutions.id", ondelete="CASCADE"), index=True
-    )
     name: Mapped[str] = mapped_column(sa.String(200))
     number: Mapped[str | None] = mapped_column(sa.String(100))
     issuer: Mapped[str | None] = mapped_column(sa.String(200))
@@ -228,15 +229,11 @@ class Qualification(db.Model):
         return self.valid_until is not None and self.valid_until < today
 
 
-class ServiceAgent(db.Model):
+class ServiceAgent(_InstitutionPart, db.Model):
     """客服人员: 1–2 per institution (Art. 6, 14)."""
 
     __tablename__ = "service_agents"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    institution_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("institutions.id", ondelete="CASCADE"), index=True
-    )
     name: Mapped[str] = mapped_column(sa.String(100))
     phone: Mapped[str] = mapped_column(sa.String(20))
     hours: Mapped[str | None] = mapped_column(sa.String(100))

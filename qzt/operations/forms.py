@@ -1,20 +1,16 @@
 """Forms of the operator's tools."""
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectChoice, SelectField
+from wtforms import HiddenField, SelectField
 
-from qzt.core.forms import LenientDate, Text
+from qzt.core.forms import LenientDate, Text, choices
 
 
 class CalendarCorrectionForm(FlaskForm):
     day = LenientDate("日期")
     working = SelectField(
         "该日为",
-        choices=[
-            SelectChoice("", "请选择"),
-            SelectChoice("1", "工作日（如调休上班）"),
-            SelectChoice("0", "休息日（如法定节假日）"),
-        ],
+        choices=choices(("1", "工作日（如调休上班）"), ("0", "休息日（如法定节假日）")),
         validate_choice=False,
     )
     note = Text("说明", max_length=200)

@@ -66,8 +66,3 @@ def needs_equipment_evidence(services: list[dict]) -> bool:
 
 def case_evidence_categories(services: list[dict]) -> list[str]:
     return [CATEGORY_NAMES[c] for c in CASE_EVIDENCE_CATEGORIES if c in featured_categories(services)]
-
-
-def declaration_problems(declarations: dict) -> list[str]:
-    """Art. 5: each declaration must be made explicitly."""
-    return [f"请确认声明：{text}" for key, text in DECLARATIONS.items() if not declarations.get(key)]

@@ -22,14 +22,10 @@ def withdraw_application():
     """[撤回申请] before a decision (Art. 12)."""
     application = Application.of(current_user) or abort(404)
     if EmptyForm().validate_on_submit():
-        try:
-            services.withdraw_application(application, current_user, clock.today(), ip=client_ip())
-        except TransitionRefused as refused:
-            db.session.rollback()
-            flash(str(refused), "error")
-            return redirect(url_for("onboarding.start"))
-        db.session.commit()
-        flash("申请已撤回", "success")
+        _carry_out(
+            lambda: services.withdraw_application(application, current_user, clock.today(), ip=client_ip()),
+            "申请已撤回",
+        )
     return redirect(url_for("onboarding.start"))
 
 
@@ -41,17 +37,25 @@ def request_withdrawal():
     institution = (application and application.institution) or abort(404)
     form = WithdrawalRequestForm()
     if form.validate_on_submit():
-        try:
-            services.request_withdrawal(
+        _carry_out(
+            lambda: services.request_withdrawal(
                 institution, current_user, form.letter.data, form.reason.data, client_ip()
-            )
-        except (UploadRejected, services.ExitRefused) as refused:
-            db.session.rollback()
-            flash(str(refused), "error")
-            return redirect(url_for("onboarding.start"))
-        db.session.commit()
-        flash("退出申请已提交，平台运维机构将协助处理遗留问题", "success")
+            ),
+            "退出申请已提交，平台运维机构将协助处理遗留问题",
+        )
     return redirect(url_for("onboarding.start"))
+
+
+def _carry_out(change, done: str) -> None:
+    """The applicant's change: committed with `done` said, or rolled back with the reason said."""
+    try:
+        change()
+    except (TransitionRefused, UploadRejected, services.ExitRefused) as refused:
+        db.session.rollback()
+        flash(str(refused), "error")
+    else:
+        db.session.commit()
+        flash(done, "success")
 
 
 @bp.get("/staff/withdrawals")
