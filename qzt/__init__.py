@@ -46,8 +46,9 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _init_core(app: Flask) -> None:
-    from qzt.core import database, http, pagecache, templating
+    from qzt.core import clock, database, http, pagecache, templating
 
+    clock.init_app(app)
     database.init_app(app)
     pagecache.init_app(app)
     http.init_app(app)

@@ -1,4 +1,4 @@
-"""Settings from the environment: DATABASE_URL, SECRET_KEY, PORT."""
+"""Settings from the environment: DATABASE_URL, SECRET_KEY, QZT_PAGE_CACHE, QZT_CLOCK."""
 
 import os
 import secrets
@@ -40,4 +40,5 @@ def from_environment(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,
         "PER_PAGE": 20,
         "PAGE_CACHE": os.environ.get("QZT_PAGE_CACHE", "1") != "0",
+        "QZT_CLOCK": os.environ.get("QZT_CLOCK") or None,
     }

@@ -49,4 +49,4 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _today():
-        return {"today": clock.today()}
+        return {"today": clock.today(), "demo_clock": clock.fixed()}
