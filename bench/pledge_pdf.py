@@ -8,7 +8,6 @@ Usage: .venv/bin/python bench/pledge_pdf.py [--runs 10] [--save pledge.pdf]
 """
 
 import argparse
-import io
 import statistics
 import sys
 import tempfile
@@ -17,60 +16,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.append(str(ROOT / "tests"))  # tests/factories.py: the very application the tests sign
 
+from factories import make_application, signature_png  # noqa: E402
 from flask import render_template  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
-from PIL import Image, ImageDraw  # noqa: E402
 from weasyprint import CSS, HTML  # noqa: E402
 from weasyprint.text.ffi import harfbuzz, harfbuzz_subset  # noqa: E402
 
 from qzt import create_app  # noqa: E402
 from qzt.documents import STYLESHEETS, pdf_dir  # noqa: E402
 from qzt.extensions import db  # noqa: E402
-from qzt.models import Application, Role, User  # noqa: E402
 from qzt.pledges import signing  # noqa: E402
 from qzt.pledges.pdf import TEMPLATE, pledge_context, pledge_pdf  # noqa: E402
-from qzt.rules.uscc import with_check_digit  # noqa: E402
-
-PASSWORD = "bench-password-1"
-
-
-def signature_png() -> bytes:
-    image = Image.new("RGBA", (240, 80), (255, 255, 255, 0))
-    ImageDraw.Draw(image).line([(10, 60), (60, 15), (100, 65), (150, 20), (230, 50)], fill="black", width=4)
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return out.getvalue()
-
-
-def make_signature():
-    user = User(phone="13700009999", name="基准测试", role=Role.INSTITUTION)
-    user.set_password(PASSWORD)
-    db.session.add(user)
-    db.session.flush()
-    application = Application(
-        applicant_id=user.id,
-        data={
-            "basic": {
-                "name": "佛山市顺德区家电检测技术有限公司",
-                "uscc": with_check_digit("91440604MA0000001"),
-            }
-        },
-    )
-    db.session.add(application)
-    db.session.flush()
-    signature = signing.sign(
-        application,
-        user,
-        typed_name="张三",
-        password=PASSWORD,
-        agreed=True,
-        drawing=signature_png(),
-        ip="127.0.0.1",
-        user_agent="bench",
-    )
-    db.session.commit()
-    return signature
 
 
 def medians(renders: dict, runs: int) -> dict[str, float]:
@@ -102,7 +60,8 @@ def main() -> None:
         )
         with app.test_request_context(base_url="https://qzt.foshan.example"):
             upgrade()
-            signature = make_signature()
+            application = make_application(drawing=signature_png(), user_agent="bench")
+            signature = signing.latest(application)
             html = render_template(TEMPLATE, **pledge_context(signature))
             stylesheets = [CSS(filename=pdf_dir() / name) for name in STYLESHEETS]
 

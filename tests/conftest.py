@@ -1,8 +1,10 @@
-"""Fixtures: the app on SQLite or PostgreSQL (--db), clients, users and institution factories."""
+"""The app on SQLite or PostgreSQL (--db), each test on a freshly migrated database.
 
-import re
+The other shared fixtures live in plugins: shared_fixtures.py (clients, users, applications) and
+browser.py. (Not "fixtures": pytest's own fixtures plugin has that name, and a plugin of that name
+would silently not load.)"""
+
 import shutil
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -12,14 +14,9 @@ from flask_migrate import upgrade
 from pg import start_server  # tests/ is on sys.path (pytest's rootdir conftest)
 
 from qzt import create_app
-from qzt.directory.search import index_institution
 from qzt.extensions import db
-from qzt.models import Institution, ListingState, Qualification, Role, ServiceAgent, ServiceItem, User
-from qzt.rules.uscc import with_check_digit
 
-pytest_plugins = ["browser"]  # tests/browser.py: the Chromium and live-server fixtures
-
-PASSWORD = "correct-horse-9"
+pytest_plugins = ["browser", "shared_fixtures"]
 
 
 def pytest_addoption(parser):
@@ -97,79 +94,3 @@ def app(database_url, tmp_path):
         if db.engine.dialect.name == "postgresql":
             _truncate_all()
         db.engine.dispose()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def runner(app):
-    return app.test_cli_runner()
-
-
-def csrf_token(client, path: str = "/login") -> str:
-    """The CSRF token a page hands to forms and to htmx (meta csrf-token)."""
-    html = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf-token" content="([^"]+)"', html)
-    assert match, f"no csrf-token meta on {path}"
-    return match.group(1)
-
-
-@pytest.fixture
-def make_user(app):
-    def make(role: Role = Role.ENTERPRISE, phone: str = "13800138000", name: str = "测试用户") -> User:
-        user = User(phone=phone, name=name, role=role)
-        user.set_password(PASSWORD)
-        db.session.add(user)
-        db.session.commit()
-        return user
-
-    return make
-
-
-@pytest.fixture
-def make_institution(app):
-    """Create a listed institution; services are (category, title, content, featured) tuples."""
-    counter = iter(range(1, 10_000))
-
-    def make(
-        name: str = "佛山市测试检测有限公司",
-        *,
-        district: str = "chancheng",
-        introduction: str = "",
-        services: list[tuple] = (("inspection", "电子电器检测", "", True),),
-        qualifications: list[tuple] = (),
-        agents: list[tuple] = (),
-        state: ListingState = ListingState.LISTED,
-        opened_on: date | None = date(2025, 1, 6),
-    ) -> Institution:
-        n = next(counter)
-        inst = Institution(
-            name=name,
-            uscc=with_check_digit(f"91440604MA{n:07d}"),
-            district=district,
-            introduction=introduction,
-            phone="0757-83301234",
-            address="佛山市禅城区季华五路1号",
-            listing_state=state,
-            opened_on=opened_on,
-        )
-        for pos, (category, title, content, featured) in enumerate(services):
-            inst.services.append(
-                ServiceItem(category=category, title=title, content=content, featured=featured, position=pos)
-            )
-        for qname, valid_until in qualifications:
-            inst.qualifications.append(
-                Qualification(name=qname, number="No.1", issuer="发证机关", valid_until=valid_until)
-            )
-        for aname, aphone in agents:
-            inst.agents.append(ServiceAgent(name=aname, phone=aphone, hours="工作日 8:00-18:00"))
-        db.session.add(inst)
-        db.session.flush()
-        index_institution(inst)
-        db.session.commit()
-        return inst
-
-    return make

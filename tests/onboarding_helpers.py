@@ -1,29 +1,21 @@
 """Walking the onboarding wizard through the test client, step by step."""
 
 import io
-import re
 from datetime import timedelta
 
-from conftest import PASSWORD
+from factories import BASIC, PASSWORD
+from shared_fixtures import csrf
 
 from qzt.core import clock
-from qzt.rules.uscc import with_check_digit
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 64
-USCC = with_check_digit("91440604MA5X0001Y")
 NEXT_YEAR = (clock.today() + timedelta(days=365)).isoformat()
 
 
-def page_token(client, path: str) -> str:
-    """The CSRF token from a page's meta tag (following redirects, as a browser would)."""
-    html = client.get(path, follow_redirects=True).get_data(as_text=True)
-    return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
-
-
 def register(client, phone="13600000001", password=PASSWORD):
-    t = page_token(client, "/register")
+    t = csrf(client, "/register")
     return client.post(
         "/register",
         data={"phone": phone, "password": password, "confirm": password, "consent": "y", "csrf_token": t},
@@ -31,7 +23,7 @@ def register(client, phone="13600000001", password=PASSWORD):
 
 
 def post_step(client, number: int, fields: dict, action="next"):
-    t = page_token(client, f"/onboarding/step/{number}")
+    t = csrf(client, f"/onboarding/step/{number}")
     response = client.post(
         f"/onboarding/step/{number}",
         data={**fields, "action": action, "csrf_token": t},
@@ -40,18 +32,6 @@ def post_step(client, number: int, fields: dict, action="next"):
     # werkzeug's test client spools large bodies to a temporary file and leaves it open.
     response.request.environ["wsgi.input"].close()
     return response
-
-
-BASIC = {
-    "name": "佛山市顺德区家电检测技术有限公司",
-    "uscc": USCC,
-    "legal_representative": "张三",
-    "org_type": "professional",
-    "district": "shunde",
-    "address": "大良街道新城区1号",
-    "introduction": "专业从事家用电器安全、能效检验检测，具备CMA和CNAS资质，服务顺德家电产业二十年。",
-    "phone": "0757-22223333",
-}
 
 
 def qualification(valid_until=NEXT_YEAR):
@@ -98,7 +78,7 @@ DECLARATIONS = {
 
 
 def sign(client, password=PASSWORD, name="张三", signature=""):
-    t = page_token(client, "/onboarding/step/7")
+    t = csrf(client, "/onboarding/step/7")
     return client.post(
         "/onboarding/sign",
         data={
@@ -125,5 +105,5 @@ def fill_everything(client):
 
 
 def submit(client):
-    t = page_token(client, "/onboarding/step/8")
+    t = csrf(client, "/onboarding/step/8")
     return client.post("/onboarding/submit", data={"csrf_token": t})

@@ -12,18 +12,11 @@ from qzt.data.catalog import CATEGORIES, DISTRICTS
 from qzt.directory.api import openapi
 from qzt.models import ListingState
 
-SUMMARY_KEYS = {"id", "name", "district", "categories", "services", "url"}
-DETAIL_KEYS = SUMMARY_KEYS | {
-    "district_name",
-    "category_names",
-    "introduction",
-    "opened_on",
-    "uscc",
-    "address",
-    "phone",
-    "qualifications",
-    "agents",
-}
+# The keys the OpenAPI document requires of a listing item and of a detail; the shape tests below hold the
+# API to exactly these, and pin each one's value.
+_SCHEMAS = openapi.document()["components"]["schemas"]
+SUMMARY_KEYS = set(_SCHEMAS["InstitutionSummary"]["required"])
+DETAIL_KEYS = SUMMARY_KEYS | set(_SCHEMAS["InstitutionDetail"]["required"])
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -275,6 +268,8 @@ def test_detail(client, make_institution):
 
     assert set(body) == DETAIL_KEYS
     assert body["id"] == inst.id
+    assert body["name"] == "佛山市计量研究院"
+    assert body["uscc"] == inst.uscc and body["address"] == "佛山市禅城区季华五路1号"
     assert body["district"] == "shunde" and body["district_name"] == "顺德区"
     assert body["categories"] == ["metrology"] and body["category_names"] == ["计量"]
     assert body["url"] == f"http://localhost/institutions/{inst.id}"

@@ -1,26 +1,22 @@
 """Login by mobile number and password; CSRF on every state change; no state change on GET."""
 
 import pytest
-from conftest import PASSWORD, csrf_token
+from factories import PASSWORD
 from flask_login import current_user
+from shared_fixtures import csrf, log_in
 
 from qzt.models import Role
+
+PHONE = "13900001111"
 
 
 @pytest.fixture
 def operator(make_user):
-    return make_user(Role.OPERATOR, phone="13900001111", name="运维小张")
-
-
-def login(client, phone="13900001111", password=PASSWORD, next_url=""):
-    url = "/login" + (f"?next={next_url}" if next_url else "")
-    return client.post(
-        url, data={"phone": phone, "password": password, "csrf_token": csrf_token(client, "/login")}
-    )
+    return make_user(Role.OPERATOR, phone=PHONE, name="运维小张")
 
 
 def test_login_with_phone_and_password(client, operator):
-    response = login(client)
+    response = log_in(client, PHONE)
     assert response.status_code == 302
     with client:
         client.get("/")
@@ -28,7 +24,7 @@ def test_login_with_phone_and_password(client, operator):
 
 
 def test_wrong_password_says_so_and_keeps_the_phone(client, operator):
-    response = login(client, password="wrong-password")
+    response = log_in(client, PHONE, "wrong-password")
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "手机号码或密码不正确" in html
@@ -36,7 +32,7 @@ def test_wrong_password_says_so_and_keeps_the_phone(client, operator):
 
 
 def test_invalid_phone_is_explained(client, operator):
-    html = login(client, phone="12345").get_data(as_text=True)
+    html = log_in(client, "12345").get_data(as_text=True)
     assert "请输入11位中国大陆手机号码" in html
 
 
@@ -45,7 +41,7 @@ def test_inactive_account_cannot_log_in(client, operator):
 
     operator.active = False
     db.session.commit()
-    assert login(client).status_code == 422
+    assert log_in(client, PHONE).status_code == 422
 
 
 def test_post_without_csrf_token_is_refused(client, operator):
@@ -55,16 +51,16 @@ def test_post_without_csrf_token_is_refused(client, operator):
 
 
 def test_htmx_style_csrf_header_is_accepted(client, operator):
-    login(client)
+    log_in(client, PHONE)
     assert client.post("/logout").status_code == 400  # no token at all
-    response = client.post("/logout", headers={"X-CSRFToken": csrf_token(client)})
+    response = client.post("/logout", headers={"X-CSRFToken": csrf(client)})
     assert response.status_code == 302
 
 
 def test_logout_is_post_only(client, operator):
-    login(client)
+    log_in(client, PHONE)
     assert client.get("/logout").status_code == 405
-    client.post("/logout", data={"csrf_token": csrf_token(client)})
+    client.post("/logout", data={"csrf_token": csrf(client)})
     with client:
         client.get("/")
         assert not current_user.is_authenticated
@@ -75,7 +71,7 @@ def test_logout_is_post_only(client, operator):
     [("/directory", "/directory"), ("//evil.example/x", "/"), ("https://evil.example/", "/")],
 )
 def test_login_redirects_only_within_the_site(client, operator, target, expected):
-    response = login(client, next_url=target)
+    response = log_in(client, PHONE, next_url=target)
     assert response.headers["Location"] == expected
 
 

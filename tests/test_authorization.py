@@ -5,20 +5,13 @@ redirect to /login; other redirects give their target path.
 """
 
 import pytest
-from conftest import PASSWORD
-from onboarding_helpers import BASIC, PDF
+from factories import application_data
+from onboarding_helpers import PDF
+from shared_fixtures import csrf
 
 from qzt.core import files
 from qzt.extensions import db
-from qzt.models import (
-    Application,
-    ApplicationState,
-    ListingState,
-    Notification,
-    Role,
-    User,
-    WithdrawalRequest,
-)
+from qzt.models import ApplicationState, ListingState, Notification, Role, WithdrawalRequest
 from qzt.onboarding import draft
 from qzt.pledges import signing
 
@@ -42,6 +35,15 @@ STAFF_ONLY = {
     "admin": 200,
 }
 APPLICANT_ONLY = {"anon": "login", "enterprise": 403, "operator": 403, "authority": 403, "admin": 403}
+# Files and the signed pledge: the owner and staff; anyone else gets 404 (never "it exists").
+OWNER_AND_STAFF = {
+    "enterprise": 404,
+    "inst_b": 404,
+    "inst_a": 200,
+    "operator": 200,
+    "authority": 200,
+    "admin": 200,
+}
 
 
 def row(**statuses):
@@ -68,25 +70,8 @@ MATRIX = {
     ("POST", "auth.logout"): dict.fromkeys(ROLES, "/"),
     ("GET", "auth.notices"): {**ALL, "anon": "login"},
     ("POST", "auth.mark_notices_read"): {**dict.fromkeys(ROLES, "/notices"), "anon": "login"},
-    # Files and the signed pledge: the owner and staff; anyone else gets 404 (never "it exists").
-    ("GET", "files.download"): {
-        "anon": "login",
-        "enterprise": 404,
-        "inst_b": 404,
-        "inst_a": 200,
-        "operator": 200,
-        "authority": 200,
-        "admin": 200,
-    },
-    ("GET", "pledges.pledge_pdf"): {
-        "anon": 404,
-        "enterprise": 404,
-        "inst_b": 404,
-        "inst_a": 200,
-        "operator": 200,
-        "authority": 200,
-        "admin": 200,
-    },
+    ("GET", "files.download"): {**OWNER_AND_STAFF, "anon": "login"},
+    ("GET", "pledges.pledge_pdf"): {**OWNER_AND_STAFF, "anon": 404},
     # The wizard: institution accounts only, each its own application.
     ("GET", "onboarding.start"): {**APPLICANT_ONLY, "inst_a": 200, "inst_b": "/onboarding/step/1"},
     ("GET", "onboarding.step"): {**APPLICANT_ONLY, "inst_a": "/onboarding", "inst_b": 200},
@@ -142,41 +127,24 @@ MATRIX = {
 
 
 @pytest.fixture
-def world(app, make_institution):
-    """One of each kind of user; A has a submitted, signed application; a listed institution to leave."""
-    users = {}
-    for key, role, phone in [
-        ("enterprise", Role.ENTERPRISE, "13700000001"),
-        ("inst_a", Role.INSTITUTION, "13700000002"),
-        ("inst_b", Role.INSTITUTION, "13700000003"),
-        ("operator", Role.OPERATOR, "13700000004"),
-        ("authority", Role.AUTHORITY, "13700000005"),
-        ("admin", Role.ADMIN, "13700000006"),
-    ]:
-        user = User(role=role, phone=phone, name=key)
-        user.set_password(PASSWORD)
-        db.session.add(user)
-        users[key] = user
-    db.session.flush()
+def world(app, make_user, login_as, make_institution, make_application):
+    """A client for each kind of visitor, logged in; A has a submitted, signed application and B a draft;
+    a listed institution to leave."""
+    users = {
+        key: make_user(role, phone, name=key)
+        for key, role, phone in [
+            ("enterprise", Role.ENTERPRISE, "13700000001"),
+            ("inst_a", Role.INSTITUTION, "13700000002"),
+            ("inst_b", Role.INSTITUTION, "13700000003"),
+            ("operator", Role.OPERATOR, "13700000004"),
+            ("authority", Role.AUTHORITY, "13700000005"),
+            ("admin", Role.ADMIN, "13700000006"),
+        ]
+    }
+    clients = {"anon": app.test_client()} | {key: login_as(u.role, u.phone) for key, u in users.items()}
     licence = files.store_bytes(users["inst_a"], "licence", PDF, "licence.pdf")
-    data = draft.empty()
-    data["basic"] = dict(BASIC)
-    data["licence_file_id"] = licence.id
-    application = Application(applicant_id=users["inst_a"].id, data=data, state=ApplicationState.SUBMITTED)
-    application.sync_summary()
-    db.session.add(application)
-    db.session.add(Application(applicant_id=users["inst_b"].id, data=draft.empty()))
-    db.session.flush()
-    signature = signing.sign(
-        application,
-        users["inst_a"],
-        typed_name="张三",
-        password=PASSWORD,
-        agreed=True,
-        drawing=None,
-        ip="127.0.0.1",
-        user_agent="pytest",
-    )
+    application = make_application(users["inst_a"], data=application_data(licence_file_id=licence.id))
+    make_application(users["inst_b"], state=ApplicationState.DRAFT, signed=False, data=draft.empty())
     notice = Notification(
         user_id=users["inst_a"].id, kind="approved", title="t", body="b", phone="13700000002"
     )
@@ -188,7 +156,7 @@ def world(app, make_institution):
     values = {
         "institution_id": listed.id,
         "file_id": licence.id,
-        "code": signature.code,
+        "code": signing.latest(application).code,
         "application_id": application.id,
         "number": 1,
         "field": "uscc",
@@ -199,16 +167,7 @@ def world(app, make_institution):
         "filename": "css/site.css",
         "notification_id": notice.id,
     }
-    return {"users": {k: u.id for k, u in users.items()}, "values": values}
-
-
-def _client_as(app, role: str, world):
-    client = app.test_client()
-    if role != "anon":
-        with client.session_transaction() as session:
-            session["_user_id"] = str(world["users"][role])
-            session["_fresh"] = True
-    return client
+    return {"clients": clients, "values": values}
 
 
 def _outcome(response):
@@ -218,24 +177,19 @@ def _outcome(response):
     return response.status_code
 
 
-def _token(client) -> str:
-    import re
-
-    html = client.get("/privacy").get_data(as_text=True)
-    return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
-
-
 @pytest.mark.parametrize("method, endpoint", sorted(MATRIX), ids=lambda v: v)
 def test_route_access(app, world, method, endpoint):
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     url = rule.build({k: world["values"][k] for k in rule.arguments}, append_unknown=False)[1]
     seen = {}
     for role in ROLES:
-        client = _client_as(app, role, world)
+        client = world["clients"][role]
         if method == "GET":
             response = client.get(url)
         else:
-            response = client.post(url, data={"csrf_token": _token(client), "version": "0", "action": "save"})
+            response = client.post(
+                url, data={"csrf_token": csrf(client, "/privacy"), "version": "0", "action": "save"}
+            )
         seen[role] = _outcome(response)
         response.close()
     assert seen == MATRIX[(method, endpoint)]
@@ -285,10 +239,10 @@ def test_hostile_input_never_causes_a_server_error(app, world, method, endpoint)
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     url = rule.build({k: world["values"][k] for k in rule.arguments}, append_unknown=False)[1]
     for role in ROLES:
-        client = _client_as(app, role, world)
+        client = world["clients"][role]
         if method == "GET":
             response = client.get(url + HOSTILE_QUERY)
         else:
-            response = client.post(url, data={**HOSTILE_FORM, "csrf_token": _token(client)})
+            response = client.post(url, data={**HOSTILE_FORM, "csrf_token": csrf(client, "/privacy")})
         assert response.status_code < 500, (role, response.status_code)
         response.close()

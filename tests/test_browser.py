@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import pytest
 from browser import DESKTOP, PHONE, SCREENSHOTS, TIMEOUT_MS
-from conftest import PASSWORD
+from factories import PASSWORD
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 from qzt.core import clock

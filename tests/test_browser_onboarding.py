@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from browser import DESKTOP, PHONE, SCREENSHOTS, TIMEOUT_MS
-from conftest import PASSWORD
+from factories import PASSWORD
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 from qzt.core import clock

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import pytest
 from browser import DESKTOP, PHONE, SCREENSHOTS, TIMEOUT_MS
-from conftest import PASSWORD
+from factories import PASSWORD
 from onboarding_helpers import BASIC, fill_everything, post_step, register, services, sign, submit
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect
 

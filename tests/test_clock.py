@@ -34,4 +34,6 @@ def test_qzt_clock_is_read_from_the_environment_by_commands(monkeypatch):
 @pytest.mark.parametrize("value", ["2027-07-01", "tomorrow", "2027-07-01T10:00:00"])
 def test_a_bad_qzt_clock_is_refused_at_start_up_with_what_to_write(value, tmp_path):
     with pytest.raises(ValueError, match="QZT_CLOCK"):
-        create_app({"QZT_CLOCK": value, "INSTANCE_PATH": str(tmp_path), "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+        create_app(
+            {"QZT_CLOCK": value, "INSTANCE_PATH": str(tmp_path), "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+        )

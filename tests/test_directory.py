@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 
 import pytest
+from shared_fixtures import csrf, log_in
 
 from qzt.core import clock
 from qzt.directory.search import Filters, search
@@ -14,43 +15,38 @@ def names(filters: Filters, page: int = 1, per_page: int = 20) -> list[str]:
     return [i.name for i in search(filters, page, per_page).items]
 
 
+def featured(*items: tuple[str, ...]) -> list[tuple]:
+    """Featured service items for make_institution, from (category, title) or (category, title, content)."""
+    return [(category, title, "".join(content), True) for category, title, *content in items]
+
+
 @pytest.fixture
 def sample(make_institution):
     """A small directory with known text, in creation (id) order."""
     return {
         "metrology": make_institution(
             "广东省计量科学研究院佛山分院",
-            district="chancheng",
             introduction="提供长度、热工、力学计量校准服务。",
-            services=[
-                ("metrology", "长度计量校准", "卡尺、千分尺校准", True),
-                ("metrology", "压力表检定", "", True),
-            ],
+            services=featured(("metrology", "长度计量校准", "卡尺、千分尺校准"), ("metrology", "压力表检定")),
             qualifications=[("计量授权证书", date(2030, 1, 1))],
         ),
         "inspection": make_institution(
             "佛山市顺德区家电检测中心",
             district="shunde",
             introduction="具备CMA资质，家用电器安全与能效检验检测。",
-            services=[
-                ("inspection", "电子电器检验检测", "安规、EMC", True),
-                ("certification", "CCC认证咨询", "", True),
-            ],
+            services=featured(
+                ("inspection", "电子电器检验检测", "安规、EMC"), ("certification", "CCC认证咨询")
+            ),
             qualifications=[("CNAS实验室认可证书", date(2029, 6, 30))],
         ),
         "ip": make_institution(
             "南海知识产权代理有限公司",
             district="nanhai",
             introduction="商标注册、专利申请，提供计量器具专利布局咨询。",
-            services=[
-                ("intellectual-property", "商标注册", "", True),
-                ("intellectual-property", "专利申请", "", True),
-            ],
+            services=featured(("intellectual-property", "商标注册"), ("intellectual-property", "专利申请")),
         ),
         "hidden": make_institution(
-            "佛山隐藏计量服务中心",
-            services=[("metrology", "计量校准", "", True)],
-            state=ListingState.HIDDEN,
+            "佛山隐藏计量服务中心", services=featured(("metrology", "计量校准")), state=ListingState.HIDDEN
         ),
     }
 
@@ -213,24 +209,16 @@ def test_institution_homepage(client, make_institution):
 
 
 def test_phone_unmasked_for_owner_and_staff(client, make_institution, make_user):
-    from conftest import PASSWORD
-
     owner = make_user(Role.INSTITUTION, phone="13700000001")
     inst = make_institution(agents=[("李客服", "13812345678")])
     inst.owner_id = owner.id
     db.session.commit()
     make_user(Role.OPERATOR, phone="13700000002")
     for phone in ("13700000001", "13700000002"):
-        client.post("/login", data={"phone": phone, "password": PASSWORD, "csrf_token": _token(client)})
+        log_in(client, phone)
         assert "13812345678" in client.get(f"/institutions/{inst.id}").get_data(as_text=True)
-        client.post("/logout", data={"csrf_token": _token(client)})
+        client.post("/logout", data={"csrf_token": csrf(client)})
     assert "13812345678" not in client.get(f"/institutions/{inst.id}").get_data(as_text=True)
-
-
-def _token(client):
-    from conftest import csrf_token
-
-    return csrf_token(client)
 
 
 def test_unlisted_or_unknown_homepage_is_404(client, sample):

@@ -4,7 +4,6 @@ import io
 from datetime import timedelta
 
 import pytest
-from conftest import PASSWORD
 from onboarding_helpers import (
     BASIC,
     DECLARATIONS,
@@ -13,7 +12,6 @@ from onboarding_helpers import (
     PNG,
     agents,
     fill_everything,
-    page_token,
     post_step,
     qualification,
     register,
@@ -21,6 +19,7 @@ from onboarding_helpers import (
     sign,
     submit,
 )
+from shared_fixtures import csrf, log_in
 
 from qzt.core import clock
 from qzt.extensions import db
@@ -49,7 +48,7 @@ def test_register_creates_an_institution_account_and_an_application(applicant):
 
 
 def test_register_requires_explicit_consent_and_matching_passwords(client):
-    t = page_token(client, "/register")
+    t = csrf(client, "/register")
     response = client.post(
         "/register",
         data={"phone": "13600000001", "password": "abcdefgh1", "confirm": "abcdefgh2", "csrf_token": t},
@@ -62,7 +61,7 @@ def test_register_requires_explicit_consent_and_matching_passwords(client):
 
 
 def test_register_refuses_a_taken_phone(client, applicant):
-    applicant.post("/logout", data={"csrf_token": page_token(applicant, "/")})
+    applicant.post("/logout", data={"csrf_token": csrf(applicant, "/")})
     response = register(client)
     assert response.status_code == 422 and "已注册" in response.get_data(as_text=True)
 
@@ -82,11 +81,8 @@ def test_every_step_saves_and_the_applicant_resumes_where_they_stopped(applicant
     post_step(
         applicant, 3, {"s-count": "1", "s-0-category": "metrology", "s-0-title": "长度校准"}, action="save"
     )
-    applicant.post("/logout", data={"csrf_token": page_token(applicant, "/")})
-    applicant.post(
-        "/login",
-        data={"phone": "13600000001", "password": PASSWORD, "csrf_token": page_token(applicant, "/login")},
-    )
+    applicant.post("/logout", data={"csrf_token": csrf(applicant, "/")})
+    log_in(applicant, "13600000001")
     assert applicant.get("/onboarding").headers["Location"].endswith("/onboarding/step/3")
     html = applicant.get("/onboarding/step/3").get_data(as_text=True)
     assert 'value="长度校准"' in html
@@ -104,7 +100,7 @@ def test_art5_invalid_uscc_is_refused_and_nothing_typed_is_lost(applicant):
 
 
 def test_inline_uscc_check_returns_the_message_fragment(applicant):
-    t = page_token(applicant, "/onboarding/step/1")
+    t = csrf(applicant, "/onboarding/step/1")
     response = applicant.post(
         "/onboarding/check/uscc", data={"uscc": "123"}, headers={"HX-Request": "true", "X-CSRFToken": t}
     )
@@ -239,7 +235,7 @@ def test_files_are_served_to_the_owner_as_attachments_and_404_to_others(client, 
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     stored = db.session.get(StoredFile, file_id)
     assert "static" not in stored.key and stored.key != "营业执照.pdf"
-    applicant.post("/logout", data={"csrf_token": page_token(applicant, "/")})
+    applicant.post("/logout", data={"csrf_token": csrf(applicant, "/")})
     assert client.get(f"/files/{file_id}").status_code in (302, 401)  # anonymous: log in first
     register(client, phone="13600000002")  # applicant B
     assert client.get(f"/files/{file_id}").status_code == 404
@@ -247,7 +243,7 @@ def test_files_are_served_to_the_owner_as_attachments_and_404_to_others(client, 
 
 def test_applicant_b_cannot_reach_a_draft(client, applicant):
     post_step(applicant, 1, BASIC, action="save")
-    applicant.post("/logout", data={"csrf_token": page_token(applicant, "/")})
+    applicant.post("/logout", data={"csrf_token": csrf(applicant, "/")})
     register(client, phone="13600000002")
     html = client.get("/onboarding/step/1").get_data(as_text=True)
     assert BASIC["name"] not in html  # B sees its own, empty draft
@@ -259,13 +255,8 @@ def test_post_without_csrf_token_is_refused(applicant):
     assert application().data["basic"]["name"] == ""
 
 
-def test_staff_have_no_wizard(client, make_user):
-    make_user(Role.OPERATOR, phone="13900009999")
-    client.post(
-        "/login",
-        data={"phone": "13900009999", "password": PASSWORD, "csrf_token": page_token(client, "/login")},
-    )
-    assert client.get("/onboarding").status_code == 403
+def test_staff_have_no_wizard(staff_client):
+    assert staff_client.get("/onboarding").status_code == 403
 
 
 # --- pledge and submission ---

@@ -1,6 +1,6 @@
 """Anonymous directory pages are cached, and a change to the directory shows at once."""
 
-from conftest import PASSWORD, csrf_token
+from shared_fixtures import csrf, log_in
 
 from qzt.extensions import db
 from qzt.models import ListingState, Role
@@ -50,9 +50,7 @@ def test_logged_in_users_get_their_own_page(client, make_institution, make_user)
     make_institution()
     make_user(Role.OPERATOR, phone="13900005555", name="运维小周")
     client.get("/directory")  # cached for anonymous visitors
-    client.post(
-        "/login", data={"phone": "13900005555", "password": PASSWORD, "csrf_token": csrf_token(client)}
-    )
+    log_in(client, "13900005555")
     html = client.get("/directory").get_data(as_text=True)
     assert "运维小周" in html and 'name="csrf-token"' in html
 
@@ -60,10 +58,8 @@ def test_logged_in_users_get_their_own_page(client, make_institution, make_user)
 def test_flash_messages_are_not_lost_to_the_cache(client, make_user):
     make_user(Role.ENTERPRISE, phone="13900006666")
     client.get("/")
-    client.post(
-        "/login", data={"phone": "13900006666", "password": PASSWORD, "csrf_token": csrf_token(client)}
-    )
-    client.post("/logout", data={"csrf_token": csrf_token(client, "/notices")})
+    log_in(client, "13900006666")
+    client.post("/logout", data={"csrf_token": csrf(client, "/notices")})
     assert "已退出登录" in client.get("/").get_data(as_text=True)
 
 

@@ -1,18 +1,16 @@
 """Annex 1 (承诺书): the signed pledge as a PDF, and the public page that verifies it."""
 
-import io
 import re
 import shutil
 import subprocess
 from datetime import UTC, datetime
 
 import pytest
-from conftest import PASSWORD, csrf_token
-from PIL import Image, ImageDraw
+from factories import sign, signature_png
 
 from qzt.documents import LocalFetcher, pdf_dir
 from qzt.extensions import db
-from qzt.models import Application, Role, User
+from qzt.models import ApplicationState, Role, User
 from qzt.pledges import signing
 from qzt.pledges import texts as pledges
 from qzt.rules.calendar import to_beijing
@@ -34,12 +32,8 @@ ARTICLE_PHRASES = [
 ]
 
 
-def signature_png() -> bytes:
-    image = Image.new("RGBA", (240, 80), (255, 255, 255, 0))
-    ImageDraw.Draw(image).line([(10, 60), (60, 15), (100, 65), (150, 20), (230, 50)], fill="black", width=4)
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return out.getvalue()
+# How the signer signs: the evidence the verify page must not show.
+SIGNING = {"typed_name": SIGNER, "ip": "203.0.113.7", "user_agent": "pytest-agent"}
 
 
 @pytest.fixture
@@ -48,40 +42,25 @@ def owner(make_user):
 
 
 @pytest.fixture
-def application(owner):
-    app_ = Application(
-        applicant_id=owner.id, data={"basic": {"name": NAME, "uscc": with_check_digit("91440604MA0000001")}}
-    )
-    db.session.add(app_)
-    db.session.commit()
-    return app_
-
-
-def sign(application, owner):
-    signature = signing.sign(
-        application,
+def application(owner, make_application):
+    """A draft signed once, with a drawn signature."""
+    return make_application(
         owner,
-        typed_name=SIGNER,
-        password=PASSWORD,
-        agreed=True,
+        state=ApplicationState.DRAFT,
+        data={"basic": {"name": NAME, "uscc": with_check_digit("91440604MA0000001")}},
         drawing=signature_png(),
-        ip="203.0.113.7",
-        user_agent="pytest-agent",
+        **SIGNING,
     )
-    db.session.commit()
-    return signature.code
 
 
 @pytest.fixture
-def code(application, owner):
-    return sign(application, owner)
+def code(application):
+    return signing.latest(application).code
 
 
-def login(client, phone):
-    response = client.post(
-        "/login", data={"phone": phone, "password": PASSWORD, "csrf_token": csrf_token(client, "/login")}
-    )
-    assert response.status_code == 302
+@pytest.fixture
+def owner_client(owner, login_as):
+    return login_as(Role.INSTITUTION, OWNER_PHONE)
 
 
 def pdf_text(pdf: bytes) -> str:
@@ -107,12 +86,16 @@ def verify_facts(client, code) -> str:
         ("anonymous", 404),
     ],
 )
-def test_annex1_pdf_only_for_its_applicant_and_staff(client, make_user, code, who, status):
+def test_annex1_pdf_only_for_its_applicant_and_staff(client, make_user, login_as, code, who, status):
     make_user(Role.INSTITUTION, phone=OTHER_PHONE, name="别家机构")
     make_user(Role.OPERATOR, phone=STAFF_PHONE, name="运维人员")
-    phone = {"owner": OWNER_PHONE, "staff": STAFF_PHONE, "other institution": OTHER_PHONE}.get(who)
-    if phone:
-        login(client, phone)
+    viewer = {
+        "owner": (Role.INSTITUTION, OWNER_PHONE),
+        "staff": (Role.OPERATOR, STAFF_PHONE),
+        "other institution": (Role.INSTITUTION, OTHER_PHONE),
+    }.get(who)
+    if viewer:
+        client = login_as(*viewer)
     response = client.get(f"/pledges/{code}.pdf")
     assert response.status_code == status
     if status == 200:
@@ -126,9 +109,8 @@ def test_annex1_pdf_only_for_its_applicant_and_staff(client, make_user, code, wh
         assert SIGNER not in response.get_data(as_text=True)
 
 
-def test_annex1_pdf_holds_the_eight_articles(client, code):
-    login(client, OWNER_PHONE)
-    text = pdf_text(client.get(f"/pledges/{code}.pdf").data)
+def test_annex1_pdf_holds_the_eight_articles(owner_client, code):
+    text = pdf_text(owner_client.get(f"/pledges/{code}.pdf").data)
     pledge = pledges.current()
     assert len(pledge.articles) == len(ARTICLE_PHRASES) == 8
     for article, phrase in zip(pledge.articles, ARTICLE_PHRASES, strict=True):
@@ -137,14 +119,13 @@ def test_annex1_pdf_holds_the_eight_articles(client, code):
         assert re.sub(r"\s+", "", part) in text
 
 
-def test_annex1_pdf_evidence_matches_the_verify_page(client, code):
+def test_annex1_pdf_evidence_matches_the_verify_page(client, owner_client, code):
     signature = signing.get_by_code(code)
     signed_at = to_beijing(signature.signed_at)
     page = verify_facts(client, code)
     assert signature.text_sha256 == pledges.current().sha256 and signature.text_sha256 in page
     assert signed_at.strftime("%Y-%m-%d %H:%M:%S") in page
-    login(client, OWNER_PHONE)
-    text = pdf_text(client.get(f"/pledges/{code}.pdf").data)
+    text = pdf_text(owner_client.get(f"/pledges/{code}.pdf").data)
     assert signature.text_sha256 in text and signature.snapshot_sha256 in text
     assert f"服务机构：{NAME}" in text
     assert f"{signed_at.year}年{signed_at.month}月{signed_at.day}日" in text
@@ -178,16 +159,15 @@ def test_annex1_verify_is_public_and_shows_no_personal_data(client, code, owner)
 
 
 def test_annex1_second_signature_supersedes_the_first(client, application, owner, code):
-    second = sign(application, owner)
+    second = sign(application, owner, drawing=signature_png(), **SIGNING).code
     assert "已失效" in verify_facts(client, code)
     page = verify_facts(client, second)
     assert "有效" in page and "已失效" not in page
 
 
-def test_annex1_unknown_code_is_404(client, code):
+def test_annex1_unknown_code_is_404(client, owner_client, code):
     assert client.get("/verify/no-such-code").status_code == 404
-    login(client, OWNER_PHONE)
-    assert client.get("/pledges/no-such-code.pdf").status_code == 404
+    assert owner_client.get("/pledges/no-such-code.pdf").status_code == 404
 
 
 def test_pdf_fetcher_serves_only_data_uris_and_print_files(app):

@@ -3,8 +3,8 @@
 from datetime import date
 
 import pytest
-from conftest import PASSWORD
-from onboarding_helpers import BASIC, fill_everything, page_token, post_step, register, sign, submit
+from onboarding_helpers import BASIC, fill_everything, post_step, register, sign, submit
+from shared_fixtures import csrf
 
 from qzt.core import clock
 from qzt.directory.search import Filters, search
@@ -16,16 +16,8 @@ from qzt.models import (
     Institution,
     ListingState,
     Notification,
-    Role,
 )
 from qzt.rules import admission
-
-
-def login(client, phone):
-    client.post(
-        "/login", data={"phone": phone, "password": PASSWORD, "csrf_token": page_token(client, "/login")}
-    )
-    return client
 
 
 @pytest.fixture
@@ -38,21 +30,18 @@ def applicant(app):
 
 
 @pytest.fixture
-def operator(app, make_user):
-    make_user(Role.OPERATOR, phone="13911110001", name="运维小王")
-    return login(app.test_client(), "13911110001")
+def operator(login_as):
+    return login_as("operator", "13911110001", name="运维小王")
 
 
 @pytest.fixture
-def operator2(app, make_user):
-    make_user(Role.OPERATOR, phone="13911110003", name="运维小李")
-    return login(app.test_client(), "13911110003")
+def operator2(login_as):
+    return login_as("operator", "13911110003", name="运维小李")
 
 
 @pytest.fixture
-def authority(app, make_user):
-    make_user(Role.AUTHORITY, phone="13911110002", name="质量发展科老陈")
-    return login(app.test_client(), "13911110002")
+def authority(login_as):
+    return login_as("authority", "13911110002", name="质量发展科老陈")
 
 
 def current() -> Application:
@@ -63,7 +52,7 @@ def current() -> Application:
 def act(client, action, version=None, **fields):
     a = current()
     data = {
-        "csrf_token": page_token(client, f"/staff/applications/{a.id}"),
+        "csrf_token": csrf(client, f"/staff/applications/{a.id}"),
         "version": str(version if version is not None else a.version),
         **fields,
     }
@@ -196,8 +185,8 @@ def test_site_visit_then_result(applicant, operator):
 def test_two_reviewers_claiming_the_same_application_conflict(applicant, operator, operator2):
     a = current()
     version = a.version
-    token1 = page_token(operator, f"/staff/applications/{a.id}")
-    token2 = page_token(operator2, f"/staff/applications/{a.id}")
+    token1 = csrf(operator, f"/staff/applications/{a.id}")
+    token2 = csrf(operator2, f"/staff/applications/{a.id}")
     first = operator.post(
         f"/staff/applications/{a.id}/claim", data={"csrf_token": token1, "version": version}
     )
@@ -284,9 +273,7 @@ def test_art11_overdue_applicant_is_flagged(applicant, operator, authority):
 
 
 def test_art12_applicant_withdraws(applicant):
-    response = applicant.post(
-        "/onboarding/withdraw", data={"csrf_token": page_token(applicant, "/onboarding")}
-    )
+    response = applicant.post("/onboarding/withdraw", data={"csrf_token": csrf(applicant, "/onboarding")})
     assert response.status_code == 302 and current().state == ApplicationState.WITHDRAWN
 
 
@@ -297,7 +284,7 @@ def test_art12_listed_institution_leaves_after_settlement(applicant, operator, a
 
     act(operator, "recommend_approval", message="同意")
     act(authority, "approve", message="批准")
-    t = page_token(applicant, "/onboarding")
+    t = csrf(applicant, "/onboarding")
     response = applicant.post(
         "/onboarding/withdrawal",
         data={"csrf_token": t, "reason": "业务调整", "letter": (io.BytesIO(PDF), "退出申请.pdf")},
@@ -309,17 +296,17 @@ def test_art12_listed_institution_leaves_after_settlement(applicant, operator, a
     withdrawal = db.session.scalar(db.select(WithdrawalRequest))
     early = authority.post(
         f"/staff/withdrawals/{withdrawal.id}/complete",
-        data={"csrf_token": page_token(authority, "/staff/withdrawals")},
+        data={"csrf_token": csrf(authority, "/staff/withdrawals")},
         follow_redirects=True,
     )
     assert "不能执行" in early.get_data(as_text=True)
     operator.post(
         f"/staff/withdrawals/{withdrawal.id}/settle",
-        data={"csrf_token": page_token(operator, "/staff/withdrawals"), "note": "咨询均已答复"},
+        data={"csrf_token": csrf(operator, "/staff/withdrawals"), "note": "咨询均已答复"},
     )
     authority.post(
         f"/staff/withdrawals/{withdrawal.id}/complete",
-        data={"csrf_token": page_token(authority, "/staff/withdrawals")},
+        data={"csrf_token": csrf(authority, "/staff/withdrawals")},
     )
     db.session.expire_all()
     institution = db.session.get(Institution, current().institution_id)
@@ -353,7 +340,7 @@ def test_stuck_sms_is_listed_for_staff_and_resent_only_on_request(applicant, ope
     assert f"#{notice.id}" in page and "136****0001" in page  # the applicant's phone, masked
     operator.post(
         f"/staff/notifications/{notice.id}/resolve",
-        data={"csrf_token": page_token(operator, "/staff/notifications"), "resend": "1"},
+        data={"csrf_token": csrf(operator, "/staff/notifications"), "resend": "1"},
     )
     db.session.expire_all()
     assert db.session.get(Notification, notice.id).state == DeliveryState.PENDING
