@@ -55,7 +55,17 @@ def _init_core(app: Flask) -> None:
     templating.init_app(app)
 
 
-AREAS = ("directory", "directory.api", "auth", "onboarding", "pledges", "review", "withdrawals", "operations")
+AREAS = (
+    "directory",
+    "directory.api",
+    "auth",
+    "onboarding",
+    "pledges",
+    "review",
+    "withdrawals",
+    "operations",
+    "consultations",
+)
 
 
 def _register_blueprints(app: Flask) -> None:

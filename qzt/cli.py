@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
-from qzt.auth.services import AccountError, create_user
+from qzt.auth.services import AccountError, create_user, register_enterprise
 from qzt.core import clock, notifications, sms
 from qzt.directory import demo, importing, institutions
 from qzt.extensions import db
@@ -102,7 +102,10 @@ def _create_demo_accounts(institution_id: int | None) -> int:
     for account in demo.DEMO_ACCOUNTS:
         if account.phone in taken:
             continue
-        user = create_user(Role(account.role), account.phone, account.name, demo.DEMO_PASSWORD)
+        if account.role == Role.ENTERPRISE:
+            user = register_enterprise(account.phone, demo.DEMO_PASSWORD, account.name, None)
+        else:
+            user = create_user(Role(account.role), account.phone, account.name, demo.DEMO_PASSWORD)
         if user.role == Role.INSTITUTION and institution_id is not None:
             institutions.assign_owner(institution_id, user)
         created += 1

@@ -18,7 +18,14 @@ def register(client, phone="13600000001", password=PASSWORD):
     t = csrf(client, "/register")
     return client.post(
         "/register",
-        data={"phone": phone, "password": password, "confirm": password, "consent": "y", "csrf_token": t},
+        data={
+            "kind": "institution",
+            "phone": phone,
+            "password": password,
+            "confirm": password,
+            "consent": "y",
+            "csrf_token": t,
+        },
     )
 
 

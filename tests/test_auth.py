@@ -68,7 +68,12 @@ def test_logout_is_post_only(client, operator):
 
 @pytest.mark.parametrize(
     "target, expected",
-    [("/directory", "/directory"), ("//evil.example/x", "/"), ("https://evil.example/", "/")],
+    # Anything but a path of this site lands the operator on its own page (issue 9: a landing per role).
+    [
+        ("/directory", "/directory"),
+        ("//evil.example/x", "/staff/applications"),
+        ("https://evil.example/", "/staff/applications"),
+    ],
 )
 def test_login_redirects_only_within_the_site(client, operator, target, expected):
     response = log_in(client, PHONE, next_url=target)

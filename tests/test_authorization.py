@@ -9,6 +9,7 @@ from factories import application_data
 from onboarding_helpers import PDF
 from shared_fixtures import csrf
 
+from qzt.consultations import services as consultations
 from qzt.core import files
 from qzt.extensions import db
 from qzt.models import ApplicationState, ListingState, Notification, Role, WithdrawalRequest
@@ -49,6 +50,15 @@ OWNER_AND_STAFF = {
 def row(**statuses):
     return statuses
 
+
+def NO_ONE_BUT(role: str) -> dict:  # noqa: N802 (reads as a row)
+    """Everyone logged in but `role` is refused (403); visitors are sent to log in."""
+    return {**dict.fromkeys(ROLES, 403), "anon": "login", role: None}
+
+
+STAFF_FORBIDDEN = {**dict.fromkeys(ROLES, 403), "anon": "login"}
+THREAD_READERS = {**dict.fromkeys(ROLES, 200), "anon": "login", "inst_b": 404}
+THREAD_WRITERS = {**THREAD_READERS, "operator": 403, "authority": 403, "admin": 403}
 
 MATRIX = {
     ("GET", "static"): ALL,
@@ -115,6 +125,26 @@ MATRIX = {
         "admin": "/staff/notifications",
     },
     # Staff accounts: the admin only.
+    # Consultations (Art. 14): enterprises ask; the institution that answers (inst_a owns the listed
+    # one) and the enterprise write in the thread; staff read it; anyone else gets 404.
+    ("GET", "consultations.consult"): {**NO_ONE_BUT("enterprise"), "enterprise": 200},
+    ("POST", "consultations.consult"): {**NO_ONE_BUT("enterprise"), "enterprise": 422},  # empty question
+    ("GET", "consultations.index"): {**STAFF_FORBIDDEN, "enterprise": 200, "inst_a": 200, "inst_b": 200},
+    ("GET", "consultations.thread"): THREAD_READERS,
+    ("GET", "consultations.messages"): THREAD_READERS,
+    ("POST", "consultations.send"): {**THREAD_WRITERS, "enterprise": 422, "inst_a": 422},  # empty reply
+    ("POST", "consultations.close"): {
+        **THREAD_WRITERS,
+        "enterprise": "/consultations/1",
+        "inst_a": "/consultations/1",
+    },
+    ("GET", "consultations.workbench"): {
+        **STAFF_FORBIDDEN,
+        "enterprise": 403,
+        "inst_a": 200,
+        "inst_b": "/onboarding",
+    },
+    ("GET", "consultations.staff_figures"): STAFF_ONLY,
     ("GET", "auth.staff_users"): {**STAFF_ONLY, "operator": 403, "authority": 403},
     ("POST", "auth.staff_users"): {**STAFF_ONLY, "operator": 403, "authority": 403, "admin": 422},
     ("POST", "auth.toggle_staff"): {
@@ -150,8 +180,11 @@ def world(app, make_user, login_as, make_institution, make_application):
     )
     db.session.add(notice)
     listed = make_institution("佛山市授权测试检测所", state=ListingState.LISTED)
+    listed.owner_id = users["inst_a"].id  # inst_a answers the listed institution's consultations
     withdrawal = WithdrawalRequest(institution_id=listed.id, letter_file_id=licence.id)
     db.session.add(withdrawal)
+    db.session.commit()
+    consultation = consultations.ask(listed, users["enterprise"], service_item_id=None, body="请问检测周期？")
     db.session.commit()
     values = {
         "institution_id": listed.id,
@@ -166,6 +199,7 @@ def world(app, make_user, login_as, make_institution, make_application):
         "step": "settle",
         "filename": "css/site.css",
         "notification_id": notice.id,
+        "consultation_id": consultation.id,
     }
     return {"clients": clients, "values": values}
 

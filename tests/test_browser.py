@@ -207,6 +207,8 @@ SMALL_TARGETS = """() => [...document.querySelectorAll(
       'header a, header button, main button, main input, main select, main .button,'
       + ' .pager a, .tile, .hot-searches a, .crumbs a')]
     .filter(el => el.offsetParent !== null && el.getBoundingClientRect().height < 44)
+    // A checkbox or radio button counts through its label, which is the target.
+    .filter(el => !((el.type === 'checkbox' || el.type === 'radio') && el.labels && el.labels.length))
     .map(el => `${el.tagName} ${el.textContent.trim() || el.name}: ${el.getBoundingClientRect().height}px`)"""
 
 # Boxes whose content is wider than they are and not clipped: it runs into its neighbours.

@@ -85,12 +85,12 @@ def write_png(path: Path, width: int = 120, height: int = 80) -> Path:
 
 # --- looking at pages ---
 
-# Controls smaller than a thumb; a checkbox counts through its label, which is the target.
+# Controls smaller than a thumb; a checkbox or radio button counts through its label, which is the target.
 SMALL_TARGETS = """() => [...document.querySelectorAll(
       'header a, header button, main a.button, main button, main input, main select, main textarea,'
       + ' .progress a, .file-list a')]
     .filter(el => el.offsetParent !== null && !el.closest('.visually-hidden'))
-    .filter(el => !(el.type === 'checkbox' && el.labels && el.labels.length))
+    .filter(el => !((el.type === 'checkbox' || el.type === 'radio') && el.labels && el.labels.length))
     .filter(el => el.getBoundingClientRect().height < 44)
     .map(el => `${el.tagName} ${el.textContent.trim() || el.name}: ${el.getBoundingClientRect().height}px`)"""
 
@@ -166,6 +166,7 @@ INKED = """selector => {
 
 def register(page: Page, base: str, phone: str = PHONE_NUMBER) -> None:
     page.goto(f"{base}/register")
+    page.get_by_label("服务机构", exact=True).check()
     page.get_by_label("手机号码", exact=True).fill(phone)
     page.get_by_label("密码", exact=True).fill(PASSWORD)
     page.get_by_label("确认密码", exact=True).fill(PASSWORD)
@@ -228,7 +229,7 @@ def test_a_new_institution_goes_through_the_whole_wizard(page: Page, live_server
     # 机构入驻 in the header is the entry point (Art. 10).
     page.goto(base)
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="机构入驻").click()
-    expect(page).to_have_url(f"{base}/register")
+    expect(page).to_have_url(f"{base}/register?kind=institution")  # 服务机构 preselected
     camera.shoot("register")
     press(page, "注册")  # nothing filled in: every field says what it needs
     expect(page.locator(".field-error")).to_have_count(4)
@@ -496,7 +497,11 @@ def test_the_wizard_works_without_javascript(browser: Browser, live_server, tmp_
 
 
 HEADER = {  # who: (links shown, links not shown, where the role's own link leads)
-    "visitor": (["机构名录", "机构入驻", "登录"], ["我的申请", "工作台", "通知"], "/register"),
+    "visitor": (
+        ["机构名录", "机构入驻", "登录"],
+        ["我的申请", "工作台", "通知"],
+        "/register?kind=institution",
+    ),
     "institution": (["机构名录", "我的申请", "通知"], ["机构入驻", "工作台"], "/onboarding/step/1"),
     "operator": (["机构名录", "工作台", "通知"], ["机构入驻", "我的申请"], "/staff/applications"),
 }

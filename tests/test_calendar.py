@@ -238,11 +238,12 @@ def test_art14_non_working_day_daytime_six_hours():
     assert CAL.reply_deadline(bj("2026-10-01 12:00")) == bj("2026-10-01 18:00")  # National Day, a Thursday
 
 
-def test_art14_non_working_day_afternoon_continues_next_morning():
-    # 6 hours of daytime: Saturday 15:00–18:00, then Sunday 08:00–11:00.
-    assert CAL.reply_deadline(bj("2026-03-14 15:00")) == bj("2026-03-15 11:00")
-    # Sunday 16:00–18:00, then Monday (a working day) 08:00–12:00: the day off set the allowance.
-    assert CAL.reply_deadline(bj("2026-03-15 16:00")) == bj("2026-03-16 12:00")
+def test_art14_non_working_day_afternoon_is_due_the_same_evening():
+    # Issue 9 settled the reading: the 6 hours of a day off are plain hours (they were daytime hours, which
+    # carried Saturday 15:00 to Sunday 11:00). See WorkCalendar.reply_deadline.
+    assert CAL.reply_deadline(bj("2026-03-14 15:00")) == bj("2026-03-14 21:00")
+    # Sunday 16:00 is due Sunday 22:00, not carried into Monday's working hours.
+    assert CAL.reply_deadline(bj("2026-03-15 16:00")) == bj("2026-03-15 22:00")
 
 
 def test_art14_night_starts_the_clock_next_morning():
@@ -292,19 +293,21 @@ asked_times = st.datetimes(
 
 
 @given(asked=asked_times)
-def test_art14_deadline_spends_exactly_the_allowance_in_daytime(asked):
+def test_art14_deadline_spends_exactly_the_allowance(asked):
+    """Working day: 2 hours of working-day daytime; day off: 6 plain hours from the clock's start."""
     due = CAL.reply_deadline(asked)
     assert due > asked
-    assert DAYTIME_START < due.time() <= DAYTIME_END
     if DAYTIME_START <= asked.time() < DAYTIME_END:
-        starts_on = asked.date()
+        start = asked
     else:
-        starts_on = asked.date() + timedelta(days=asked.time() >= DAYTIME_END)
-    if CAL.is_working_day(starts_on):
+        day = asked.date() + timedelta(days=asked.time() >= DAYTIME_END)
+        start = datetime.combine(day, DAYTIME_START, BEIJING)
+    if CAL.is_working_day(start.date()):
+        assert DAYTIME_START < due.time() <= DAYTIME_END
         assert CAL.is_working_day(due.date())
         assert _daytime_hours_spent(asked, due, CAL.is_working_day) == timedelta(hours=2)
     else:
-        assert _daytime_hours_spent(asked, due, lambda day: True) == timedelta(hours=6)
+        assert due - start == timedelta(hours=6)
 
 
 @given(asked=asked_times, later=st.timedeltas(min_value=timedelta(0), max_value=timedelta(hours=10)))

@@ -4,8 +4,9 @@ import sqlalchemy as sa
 
 from qzt.core import audit
 from qzt.extensions import db
-from qzt.models import Role, User
+from qzt.models import Enterprise, Role, User
 from qzt.rules import phone as phones
+from qzt.rules import uscc
 
 
 class AccountError(ValueError):
@@ -37,6 +38,16 @@ def authenticate(phone: str, password: str) -> User | None:
     user = db.session.scalar(sa.select(User).where(User.phone == phones.normalize(phone)))
     if user is None or not user.active or not user.check_password(password):
         return None
+    return user
+
+
+def register_enterprise(phone: str, password: str, company: str, code: str | None) -> User:
+    """An enterprise user (平台客户) and its company; the code, when given, normalised."""
+    user = create_user(Role.ENTERPRISE, phone, company, password)
+    db.session.add(
+        Enterprise(user_id=user.id, name=company.strip()[:200], uscc=uscc.normalize(code) if code else None)
+    )
+    db.session.flush()
     return user
 
 

@@ -1,7 +1,5 @@
 """Login and logout by mobile number and password, the user's notices, staff accounts (admin)."""
 
-from urllib.parse import urlsplit
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -10,16 +8,18 @@ from qzt.auth.forms import LoginForm, StaffAccountForm
 from qzt.auth.permissions import admin_required
 from qzt.core import notifications
 from qzt.core.forms import EmptyForm
-from qzt.core.http import client_ip
+from qzt.core.http import client_ip, safe_next
 from qzt.extensions import db
 from qzt.models import Role, User
 
-
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths, so a crafted link cannot send the user elsewhere after login."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return url_for("directory.home")
+# Where each role lands after login: its own work.
+LANDING = {
+    Role.ENTERPRISE: "consultations.index",
+    Role.INSTITUTION: "consultations.workbench",
+    Role.OPERATOR: "review.applications",
+    Role.AUTHORITY: "review.applications",
+    Role.ADMIN: "review.applications",
+}
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -31,7 +31,7 @@ def login():
         if user:
             login_user(user)
             flash("登录成功", "success")
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next"), LANDING.get(user.role, "directory.home")))
         form.password.errors.append("手机号码或密码不正确")
     return render_template("auth/login.html", form=form), 200 if not form.errors else 422
 

@@ -1,7 +1,9 @@
 """Request handling shared by every area: the request class, htmx fragments, the client's address,
 security headers and the ``id`` URL converter."""
 
-from flask import Flask, request
+from urllib.parse import urlsplit
+
+from flask import Flask, request, url_for
 from htmx_flask.requests import HtmxAwareRequest
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import IntegerConverter
@@ -48,6 +50,14 @@ def is_fragment() -> bool:
 def client_ip() -> str:
     """The client's address as recorded in audit records and signatures."""
     return (request.remote_addr or "")[:45]
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """Where to go after login or registration: `target` when it is a path of this site (a crafted link
+    cannot send the user elsewhere), else the endpoint `fallback`."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for(fallback)
 
 
 def _security_headers(response):

@@ -28,12 +28,10 @@ def beijing(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return to_beijing(moment).strftime(fmt) if moment is not None else ""
 
 
-def phone_for(number: str, institution) -> str:
-    """The full number for the institution's owner and staff, masked (138****1234) for everyone else."""
-    user = current_user
-    if user.is_authenticated and (user.is_staff or user.id == institution.owner_id):
-        return number
-    return phone.mask(number)
+def phone_for(number: str, institution=None) -> str:
+    """An agent's mobile: in full for logged-in users (clients who may call), masked (138****1234) for
+    anonymous visitors, so that numbers cannot be harvested from public pages."""
+    return number if current_user.is_authenticated else phone.mask(number)
 
 
 def init_app(app: Flask) -> None:

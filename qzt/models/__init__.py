@@ -7,6 +7,7 @@ from qzt.models.application import (
     StoredFile,
 )
 from qzt.models.audit import AuditRecord
+from qzt.models.consultation import Consultation, ConsultationMessage, ConsultationState, Enterprise, Side
 from qzt.models.institution import (
     Institution,
     ListingState,
@@ -23,6 +24,11 @@ from qzt.models.site import SiteState
 from qzt.models.user import Role, User
 
 __all__ = [
+    "Consultation",
+    "ConsultationMessage",
+    "ConsultationState",
+    "Enterprise",
+    "Side",
     "SiteState",
     "AuditRecord",
     "CalendarCorrection",

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from qzt.data.catalog import CATEGORY_NAMES, DISTRICT_NAMES, ORG_TYPE_NAMES
-from qzt.rules import eligibility, phone, uscc
+from qzt.rules import eligibility, phone, upkeep, uscc
 from qzt.rules.values import parse_date
 
 BASIC_FIELDS = (
@@ -25,7 +25,7 @@ BASIC_FIELDS = (
 QUALIFICATION_FIELDS = ("name", "number", "issuer", "valid_until")
 SERVICE_FIELDS = ("category", "title", "content")
 AGENT_FIELDS = ("name", "phone", "hours")
-MIN_INTRODUCTION = 20  # Annex 2 item 3: a complete introduction
+MIN_INTRODUCTION = upkeep.INTRODUCTION_MIN  # Annex 2 item 3: a complete introduction
 # The longest value each field may hold once the application becomes an Institution (the columns' sizes).
 MAX_LENGTH = {
     "basic": {

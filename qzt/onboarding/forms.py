@@ -7,17 +7,35 @@ names q-0-name, s-1-title, a-0-phone (a FieldList of FormFields); the pressed bu
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, MultipleFileField
-from wtforms import BooleanField, FieldList, Form, FormField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    StringField,
+)
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
 
 from qzt.auth.forms import mobile_number
 from qzt.auth.services import MIN_PASSWORD
 from qzt.core.forms import Text
 from qzt.onboarding import draft
-from qzt.rules import eligibility
+from qzt.rules import eligibility, uscc
 
 
 class RegisterForm(FlaskForm):
+    """注册: [账号类型] first; an enterprise adds its name and, if it likes, its 统一社会信用代码."""
+
+    kind = RadioField(
+        "账号类型",
+        choices=[SelectChoice("enterprise", "企业用户"), SelectChoice("institution", "服务机构")],
+        validators=[InputRequired("请选择账号类型：企业用户或服务机构")],
+    )
+    company_name = Text("企业名称", max_length=200)
+    company_uscc = Text("统一社会信用代码", max_length=20)
     phone = StringField("手机号码", validators=[DataRequired("请输入手机号码"), mobile_number])
     password = PasswordField(
         "密码",
@@ -33,6 +51,14 @@ class RegisterForm(FlaskForm):
     consent = BooleanField(
         "我已阅读并同意《隐私政策》", validators=[DataRequired("请阅读并勾选同意《隐私政策》后再注册")]
     )
+
+    def validate_company_name(self, field) -> None:
+        if self.kind.data == "enterprise" and not field.data:
+            raise ValidationError("请填写企业名称")
+
+    def validate_company_uscc(self, field) -> None:
+        if self.kind.data == "enterprise" and field.data and (problem := uscc.problem(field.data)):
+            raise ValidationError(problem)
 
 
 class _Row(Form):

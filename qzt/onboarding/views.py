@@ -4,9 +4,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user
 
 from qzt.auth.permissions import applicant_required
-from qzt.auth.services import MIN_PASSWORD, AccountError, create_user
+from qzt.auth.services import MIN_PASSWORD, AccountError, create_user, register_enterprise
 from qzt.core import clock, files
-from qzt.core.http import client_ip
+from qzt.core.http import client_ip, safe_next
 from qzt.extensions import db
 from qzt.models import Role, WithdrawalRequest
 from qzt.onboarding import bp, draft, services
@@ -19,17 +19,26 @@ from qzt.rules.uploads import UploadRejected
 
 @bp.route("/register", methods=["GET", "POST"])
 def register():
-    """机构入驻: an account for an applicant institution."""
-    form = RegisterForm()
+    """注册: an enterprise account (back where it came from), or an applicant institution's (the wizard)."""
+    form = RegisterForm(kind=request.args.get("kind"))  # the header's 机构入驻 link preselects
     if form.validate_on_submit():
         try:
-            user = create_user(Role.INSTITUTION, form.phone.data, form.phone.data, form.password.data)
+            if form.kind.data == "enterprise":
+                user = register_enterprise(
+                    form.phone.data, form.password.data, form.company_name.data, form.company_uscc.data
+                )
+            else:
+                user = create_user(Role.INSTITUTION, form.phone.data, form.phone.data, form.password.data)
+                services.application_for(user)
         except AccountError as error:
+            db.session.rollback()
             form.phone.errors.append(str(error))
         else:
-            services.application_for(user)
             db.session.commit()
             login_user(user)
+            if user.role == Role.ENTERPRISE:
+                flash("注册成功", "success")
+                return redirect(safe_next(request.args.get("next"), "consultations.index"))
             flash("注册成功，请填写入驻申请", "success")
             return redirect(url_for("onboarding.start"))
     status = 422 if form.errors else 200

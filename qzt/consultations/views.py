@@ -1,0 +1,187 @@
+"""Consultation pages: the form on an institution, the lists, a thread, the workbench, staff figures."""
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from wtforms import SelectChoice
+
+from qzt.auth.permissions import roles_required, staff_required
+from qzt.consultations import bp, services
+from qzt.consultations.forms import ConsultForm, ReplyForm
+from qzt.core import clock
+from qzt.core.forms import EmptyForm
+from qzt.core.http import is_fragment
+from qzt.extensions import db
+from qzt.models import Consultation, Institution, Role
+from qzt.rules.uploads import UploadRejected
+
+
+def get_consultation_or_404(consultation_id: int) -> Consultation:
+    """The thread, for its enterprise, the institution that answers it, and staff; 404 for anyone else."""
+    consultation = db.session.get(Consultation, consultation_id)
+    if consultation is None or not services.can_see(current_user, consultation):
+        abort(404)
+    return consultation
+
+
+def _writable_or_404(consultation_id: int) -> Consultation:
+    """The thread for its two sides; staff may read it but not write in it (403)."""
+    consultation = get_consultation_or_404(consultation_id)
+    if services.side_of(current_user, consultation) is None:
+        abort(403)
+    return consultation
+
+
+@bp.route("/institutions/<id:institution_id>/consult", methods=["GET", "POST"])
+@login_required
+def consult(institution_id: int):
+    """[在线咨询] on an institution's homepage; visitors log in (or register) and come back here."""
+    institution = db.session.get(Institution, institution_id)
+    if institution is None or not institution.is_listed:
+        abort(404)
+    if current_user.role != Role.ENTERPRISE:
+        return render_template("consultations/enterprise_only.html", institution=institution), 403
+    form = ConsultForm()
+    form.service_item.choices = [
+        SelectChoice(str(s.id), f"{s.category_name} · {s.title}") for s in institution.services
+    ] + [SelectChoice("", services.OTHER_TOPIC)]
+    if form.validate_on_submit():
+        try:
+            consultation = services.ask(
+                institution,
+                current_user,
+                service_item_id=form.chosen_item_id(),
+                body=form.body.data,
+                upload=form.attachment.data,
+            )
+        except (services.ConsultRefused, UploadRejected) as refused:
+            db.session.rollback()
+            form.body.errors.append(str(refused))
+        else:
+            db.session.commit()
+            flash("咨询已提交，机构客服将按《管理办法》第十四条的时限回复", "success")
+            return redirect(url_for("consultations.thread", consultation_id=consultation.id))
+    status = 422 if form.errors else 200
+    return render_template("consultations/consult.html", institution=institution, form=form), status
+
+
+@bp.get("/consultations")
+@roles_required(Role.ENTERPRISE, Role.INSTITUTION)
+def index():
+    """我的咨询 (an enterprise) or the institution's consultations, unanswered first."""
+    institution = services.managed_institution(current_user)
+    if current_user.role == Role.ENTERPRISE:
+        rows = services.for_client(current_user)
+    elif institution is not None:
+        rows = services.for_institution(institution)
+    else:
+        rows = []
+    return render_template("consultations/index.html", rows=rows, institution=institution, now=clock.now())
+
+
+@bp.get("/consultations/<id:consultation_id>")
+@login_required
+def thread(consultation_id: int):
+    """A thread: the messages in order, the Art. 14 deadline, the reply form while it is open."""
+    return _render_thread(_read(consultation_id), ReplyForm())
+
+
+def _read(consultation_id: int) -> Consultation:
+    """The thread, now read by the user (the header's unread count drops)."""
+    consultation = get_consultation_or_404(consultation_id)
+    services.mark_read(consultation, current_user)
+    db.session.commit()
+    return consultation
+
+
+def _render_thread(consultation: Consultation, form: ReplyForm, status: int = 200):
+    template = "consultations/_messages.html" if is_fragment() else "consultations/thread.html"
+    side = services.side_of(current_user, consultation)
+    return render_template(
+        template, consultation=consultation, form=form, side=side, now=clock.now(), close_form=EmptyForm()
+    ), status
+
+
+@bp.get("/consultations/<id:consultation_id>/messages")
+@login_required
+def messages(consultation_id: int):
+    """The messages alone, for the open thread's polling (htmx, every few seconds)."""
+    return render_template(
+        "consultations/_messages.html", consultation=_read(consultation_id), now=clock.now()
+    )
+
+
+@bp.post("/consultations/<id:consultation_id>/messages")
+@login_required
+def send(consultation_id: int):
+    """[发送回复]."""
+    consultation = _writable_or_404(consultation_id)
+    form = ReplyForm()
+    if form.validate_on_submit():
+        try:
+            services.reply(consultation, current_user, form.body.data, form.attachment.data)
+        except (services.ConsultRefused, UploadRejected) as refused:
+            db.session.rollback()
+            form.body.errors.append(str(refused))
+            return _render_thread(consultation, form, 422)
+        db.session.commit()
+    return redirect(url_for("consultations.thread", consultation_id=consultation.id) + "#latest")
+
+
+@bp.post("/consultations/<id:consultation_id>/close")
+@login_required
+def close(consultation_id: int):
+    """[结束咨询]."""
+    consultation = _writable_or_404(consultation_id)
+    if EmptyForm().validate_on_submit():
+        try:
+            services.close(consultation, current_user)
+        except services.ConsultRefused as refused:
+            db.session.rollback()
+            flash(str(refused), "error")
+        else:
+            db.session.commit()
+            flash("咨询已结束", "success")
+    return redirect(url_for("consultations.thread", consultation_id=consultation.id))
+
+
+@bp.get("/workbench")
+@roles_required(Role.INSTITUTION)
+def workbench():
+    """机构工作台: this month's Art. 14 figures and the consultations waiting for a reply."""
+    institution = services.managed_institution(current_user)
+    if institution is None:
+        return redirect(url_for("onboarding.start"))
+    now = clock.now()
+    start, end = services.month_bounds(now)
+    month = next(iter(services.figures(start, end, now, institution.id)), None)
+    waiting = [c for c in services.for_institution(institution) if c.first_reply_at is None and c.is_open]
+    return render_template(
+        "consultations/workbench.html",
+        institution=institution,
+        month=month,
+        waiting=waiting,
+        now=now,
+        upkeep=services.upkeep(institution, clock.today()),
+    )
+
+
+@bp.get("/staff/consultations")
+@staff_required
+def staff_figures():
+    """Every institution's Art. 14 figures this month, worst first."""
+    now = clock.now()
+    start, end = services.month_bounds(now)
+    rows = services.figures(start, end, now)
+    names = (
+        dict(
+            db.session.execute(
+                db.select(Institution.id, Institution.name).where(
+                    Institution.id.in_([r.institution_id for r in rows])
+                )
+            ).all()
+        )
+        if rows
+        else {}
+    )
+    rows.sort(key=lambda r: (-(r.overdue + r.unanswered), -(r.average.total_seconds() if r.average else 0)))
+    return render_template("consultations/staff.html", rows=rows, names=names, month=start)

@@ -1,0 +1,106 @@
+"""Online consultations (在线咨询, Art. 14): an enterprise asks an institution, its agents reply.
+
+Each consultation keeps what the Art. 14 clock needs: when it was asked, when it is due (the rule's
+deadline, fixed when asked), when the institution first replied and how long that took as the rule
+counts it. A cycle's figures per institution are one query on (institution_id, asked_at).
+"""
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from qzt.core import clock
+from qzt.extensions import db
+from qzt.models.base import UTCDateTime, enum_column
+
+
+class ConsultationState(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return {"open": "进行中", "closed": "已结束"}[self.value]
+
+
+class Side(enum.StrEnum):
+    """Who wrote a message: the enterprise that asked, or the institution (its account or an agent)."""
+
+    CLIENT = "client"
+    INSTITUTION = "institution"
+
+
+class Consultation(db.Model):
+    __tablename__ = "consultations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(sa.ForeignKey("institutions.id"))
+    client_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    service_item_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("service_items.id", ondelete="SET NULL")
+    )
+    topic: Mapped[str] = mapped_column(sa.String(200))  # the service item's title when asked, or 其他
+    state: Mapped[ConsultationState] = mapped_column(
+        enum_column(ConsultationState, name="consultation_state"), default=ConsultationState.OPEN
+    )
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)  # Art. 14 deadline of the first reply
+    first_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    response_seconds: Mapped[int | None]  # Art. 14 response time of the first reply, as the rule counts
+    last_message_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    client_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    institution_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (sa.Index("ix_consultations_institution_asked", "institution_id", "asked_at"),)
+
+    institution = relationship("Institution")
+    client = relationship("User", foreign_keys=[client_id])
+    closed_by = relationship("User", foreign_keys=[closed_by_id])
+    service_item = relationship("ServiceItem")
+    messages: Mapped[list["ConsultationMessage"]] = relationship(
+        back_populates="consultation", order_by="ConsultationMessage.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == ConsultationState.OPEN
+
+    def is_overdue(self, now: datetime) -> bool:
+        """Art. 14: no first reply by the deadline (answered late, or still unanswered past it)."""
+        return (self.first_reply_at or now) > self.due_at
+
+
+class ConsultationMessage(db.Model):
+    __tablename__ = "consultation_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(sa.ForeignKey("consultations.id"), index=True)
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    side: Mapped[Side] = mapped_column(enum_column(Side, name="message_side"))
+    body: Mapped[str] = mapped_column(sa.Text)
+    file_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stored_files.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    consultation: Mapped[Consultation] = relationship(back_populates="messages")
+    author = relationship("User")
+    file = relationship("StoredFile")
+
+
+class Enterprise(db.Model):
+    """An enterprise user's company (平台客户): the name it registered under, its code when given."""
+
+    __tablename__ = "enterprises"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    uscc: Mapped[str | None] = mapped_column(sa.String(18))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    user = relationship("User")

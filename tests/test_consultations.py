@@ -1,0 +1,248 @@
+"""Consultations (Art. 14): asking, the response-time clock, replies, closing, who sees what."""
+
+import io
+from datetime import datetime, timedelta
+
+import pytest
+from factories import PASSWORD
+from shared_fixtures import csrf, log_in
+
+from qzt.extensions import db
+from qzt.models import Consultation, Enterprise, Notification, Role, User
+from qzt.rules.calendar import BEIJING
+
+TUESDAY_10 = "2026-03-10T10:00:00+08:00"
+
+
+def bj(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=BEIJING)
+
+
+@pytest.fixture
+def institution(make_institution, make_user):
+    owner = make_user(Role.INSTITUTION, phone="13700000002", name="机构账号")
+    inst = make_institution(
+        "佛山市禅城区测试检测有限公司",
+        services=[("inspection", "家电安全检测", "GB 4706", True), ("metrology", "温度计校准", "", True)],
+    )
+    inst.owner_id = owner.id
+    db.session.commit()
+    return inst
+
+
+@pytest.fixture
+def enterprise(login_as):
+    return login_as("enterprise", "13700000001")
+
+
+@pytest.fixture
+def agent(login_as, institution):
+    return login_as("institution", "13700000002")
+
+
+def set_clock(app, moment: str) -> None:
+    app.config["QZT_CLOCK"] = moment
+
+
+def ask(client, institution, body="请问家电安规检测周期多长？", item=None, **extra):
+    path = f"/institutions/{institution.id}/consult"
+    item = item if item is not None else str(institution.services[0].id)
+    data = {"service_item": item, "body": body, "csrf_token": csrf(client, path), **extra}
+    return client.post(path, data=data, content_type="multipart/form-data")
+
+
+def post(client, path, **data):
+    return client.post(path, data={**data, "csrf_token": csrf(client, "/consultations")})
+
+
+def only_consultation() -> Consultation:
+    return db.session.scalar(db.select(Consultation))
+
+
+def test_art14_a_consultation_asked_on_a_working_morning_is_due_two_hours_later(app, enterprise, institution):
+    set_clock(app, TUESDAY_10)
+    response = ask(enterprise, institution)
+    consultation = only_consultation()
+    assert response.status_code == 302 and response.headers["Location"] == f"/consultations/{consultation.id}"
+    assert consultation.topic == "家电安全检测"
+    assert consultation.due_at == bj("2026-03-10 12:00")
+    assert [m.body for m in consultation.messages] == ["请问家电安规检测周期多长？"]
+    notice = db.session.scalar(db.select(Notification).where(Notification.kind == "consultation_new"))
+    assert notice.user.phone == "13700000002" and "03月10日12:00" in notice.body
+
+
+def test_art14_a_saturday_afternoon_question_is_due_six_hours_later(app, enterprise, institution):
+    set_clock(app, "2026-03-14T15:00:00+08:00")
+    ask(enterprise, institution)
+    assert only_consultation().due_at == bj("2026-03-14 21:00")
+
+
+def test_art14_first_reply_records_the_response_time_and_tells_the_enterprise(
+    app, enterprise, agent, institution
+):
+    set_clock(app, TUESDAY_10)
+    ask(enterprise, institution)
+    consultation = only_consultation()
+    set_clock(app, "2026-03-10T11:30:00+08:00")
+    assert (
+        post(agent, f"/consultations/{consultation.id}/messages", body="一般5个工作日出报告。").status_code
+        == 302
+    )
+    db.session.refresh(consultation)
+    assert consultation.first_reply_at == bj("2026-03-10 11:30")
+    assert consultation.response_seconds == 90 * 60
+    assert not consultation.is_overdue(bj("2026-03-10 11:30"))
+    replies = db.session.scalars(
+        db.select(Notification).where(Notification.kind == "consultation_reply")
+    ).all()
+    assert [n.user.phone for n in replies] == ["13700000001"]
+    # A second reply does not move the Art. 14 figures.
+    set_clock(app, "2026-03-10T15:00:00+08:00")
+    post(agent, f"/consultations/{consultation.id}/messages", body="补充：可加急。")
+    db.session.refresh(consultation)
+    assert consultation.response_seconds == 90 * 60
+
+
+def test_art14_a_late_first_reply_is_overdue_and_counted_on_the_workbench_and_for_staff(
+    app, enterprise, agent, institution, login_as
+):
+    set_clock(app, "2026-03-13T17:00:00+08:00")  # Friday: due Monday 09:00
+    ask(enterprise, institution)
+    consultation = only_consultation()
+    set_clock(app, "2026-03-16T10:30:00+08:00")
+    html = agent.get("/workbench").get_data(as_text=True)
+    assert "已超过回复时限" in html and "待回复" in html
+    post(agent, f"/consultations/{consultation.id}/messages", body="抱歉回复晚了。")
+    db.session.refresh(consultation)
+    assert consultation.response_seconds == int(timedelta(hours=3, minutes=30).total_seconds())
+    assert consultation.is_overdue(bj("2026-03-16 10:30"))
+    html = agent.get("/workbench").get_data(as_text=True)
+    assert "3小时30分" in html and "未达标" in html
+    staff = login_as("operator").get("/staff/consultations").get_data(as_text=True)
+    assert institution.name in staff and "3小时30分" in staff
+
+
+def test_an_enterprise_sees_only_its_own_threads_and_an_institution_only_its_own(
+    app, enterprise, institution, make_institution, make_user, login_as
+):
+    ask(enterprise, institution)
+    consultation = only_consultation()
+    path = f"/consultations/{consultation.id}"
+    other_enterprise = login_as("enterprise", "13700000011")
+    assert other_enterprise.get(path).status_code == 404
+    assert post(other_enterprise, f"{path}/messages", body="插话").status_code == 404
+    other_owner = make_user(Role.INSTITUTION, phone="13700000012")
+    other = make_institution("佛山市另一家检测所")
+    other.owner_id = other_owner.id
+    db.session.commit()
+    other_agent = login_as("institution", "13700000012")
+    assert other_agent.get(path).status_code == 404
+    assert consultation.topic not in other_agent.get("/consultations").get_data(as_text=True)
+    assert login_as("authority").get(path).status_code == 200  # staff read (Art. 15 spot checks)
+
+
+def test_visitors_log_in_and_come_back_to_the_consult_form(client, institution, make_user):
+    path = f"/institutions/{institution.id}/consult"
+    response = client.get(path)
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login?next=")
+    make_user(Role.ENTERPRISE, phone="13700000001")
+    assert log_in(client, "13700000001", next_url=path).headers["Location"] == path
+    assert "提交咨询" in client.get(path).get_data(as_text=True)
+
+
+def test_only_enterprise_accounts_consult(institution, login_as):
+    response = login_as("institution", "13700000002").get(f"/institutions/{institution.id}/consult")
+    assert response.status_code == 403 and "企业用户" in response.get_data(as_text=True)
+
+
+def test_an_empty_question_is_refused_and_the_choice_kept(enterprise, institution):
+    response = ask(enterprise, institution, body="   ", item=str(institution.services[1].id))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "请填写咨询内容" in html
+    assert f'<option selected value="{institution.services[1].id}">' in html
+    assert only_consultation() is None
+
+
+def test_a_bad_attachment_is_refused_and_the_question_kept(enterprise, institution):
+    exe = (io.BytesIO(b"MZ\x90\x00" + b"\x00" * 64), "report.exe")
+    response = ask(enterprise, institution, body="附上说明书", attachment=exe)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "附上说明书" in html and "PDF" in html
+    assert only_consultation() is None
+
+
+def test_either_side_closes_and_nobody_replies_after(enterprise, agent, institution):
+    ask(enterprise, institution)
+    consultation = only_consultation()
+    assert post(enterprise, f"/consultations/{consultation.id}/close").status_code == 302
+    db.session.refresh(consultation)
+    assert not consultation.is_open and consultation.closed_by.phone == "13700000001"
+    response = post(agent, f"/consultations/{consultation.id}/messages", body="还在吗？")
+    assert response.status_code == 422 and "咨询已结束" in response.get_data(as_text=True)
+
+
+def test_the_header_counts_unread_threads_and_reading_clears_them(enterprise, agent, institution):
+    ask(enterprise, institution)
+    consultation = only_consultation()
+    assert 'aria-label="1条未读"' in agent.get("/workbench").get_data(as_text=True)
+    agent.get(f"/consultations/{consultation.id}")
+    assert "条未读" not in agent.get("/workbench").get_data(as_text=True)
+    post(agent, f"/consultations/{consultation.id}/messages", body="您好")
+    assert 'aria-label="1条未读"' in enterprise.get("/consultations").get_data(as_text=True)
+
+
+def test_polling_returns_the_messages_alone(enterprise, institution):
+    ask(enterprise, institution)
+    consultation = only_consultation()
+    page = enterprise.get(f"/consultations/{consultation.id}").get_data(as_text=True)
+    assert f'hx-get="/consultations/{consultation.id}/messages"' in page and 'hx-trigger="every 10s"' in page
+    fragment = enterprise.get(f"/consultations/{consultation.id}/messages", headers={"HX-Request": "true"})
+    html = fragment.get_data(as_text=True)
+    assert "<html" not in html and "请问家电安规检测周期多长？" in html
+
+
+def test_registering_as_an_enterprise_keeps_the_company_and_returns_to_the_consult_form(client, institution):
+    path = f"/institutions/{institution.id}/consult"
+    data = {
+        "kind": "enterprise",
+        "company_name": "佛山市美的家电有限公司",
+        "company_uscc": "",
+        "phone": "13600000009",
+        "password": PASSWORD,
+        "confirm": PASSWORD,
+        "consent": "y",
+    }
+    response = client.post(f"/register?next={path}", data={**data, "csrf_token": csrf(client, "/register")})
+    assert response.status_code == 302 and response.headers["Location"] == path
+    user = db.session.scalar(db.select(User).where(User.phone == "13600000009"))
+    company = db.session.scalar(db.select(Enterprise).where(Enterprise.user_id == user.id))
+    assert user.role == Role.ENTERPRISE and user.name == company.name == "佛山市美的家电有限公司"
+
+
+def test_registering_as_an_enterprise_needs_a_name_and_a_valid_code_when_given(client):
+    data = {"kind": "enterprise", "company_name": "", "company_uscc": "123", "phone": "13600000009"}
+    response = client.post("/register", data={**data, "csrf_token": csrf(client, "/register")})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "请填写企业名称" in html and "统一社会信用代码" in html
+    response = client.post(
+        "/register", data={"phone": "13600000009", "csrf_token": csrf(client, "/register")}
+    )
+    assert "请选择账号类型" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "role, landing",
+    [("enterprise", "/consultations"), ("institution", "/workbench"), ("operator", "/staff/applications")],
+)
+def test_each_role_lands_on_its_own_page_after_login(client, make_user, role, landing):
+    make_user(Role(role), phone="13600000010")
+    assert log_in(client, "13600000010").headers["Location"] == landing
+
+
+def test_art13_the_workbench_lists_what_the_homepage_lacks_and_by_when(app, agent, institution):
+    set_clock(app, "2025-01-08T10:00:00+08:00")  # opened Monday 2025-01-06: due Monday 01-13
+    html = agent.get("/workbench").get_data(as_text=True)
+    assert "截止 2025-01-13" in html and "已逾期" not in html
+    assert "机构简介至少20个字" in html and "请配备至少1名客服人员" in html
+    set_clock(app, "2025-01-14T10:00:00+08:00")
+    assert "已逾期" in agent.get("/workbench").get_data(as_text=True)
