@@ -246,3 +246,18 @@ def test_art13_the_workbench_lists_what_the_homepage_lacks_and_by_when(app, agen
     assert "机构简介至少20个字" in html and "请配备至少1名客服人员" in html
     set_clock(app, "2025-01-14T10:00:00+08:00")
     assert "已逾期" in agent.get("/workbench").get_data(as_text=True)
+
+
+def test_art14_tick_reminds_the_institution_once_when_a_reply_falls_due(app, enterprise, institution, runner):
+    set_clock(app, TUESDAY_10)  # due 12:00
+    ask(enterprise, institution)
+    reminders = db.select(Notification).where(Notification.kind == "consultation_due")
+    set_clock(app, "2026-03-10T11:20:00+08:00")
+    runner.invoke(args=["qzt", "tick"])
+    assert db.session.scalars(reminders).all() == []  # 40 minutes left: not yet
+    set_clock(app, "2026-03-10T11:31:00+08:00")
+    result = runner.invoke(args=["qzt", "tick"])
+    assert "咨询即将超时提醒：新增1条" in result.output
+    runner.invoke(args=["qzt", "tick"])
+    (notice,) = db.session.scalars(reminders).all()
+    assert notice.user.phone == "13700000002" and "12:00前首次回复" in notice.body

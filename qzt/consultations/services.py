@@ -168,6 +168,35 @@ def _institution_side(institution: Institution) -> list[User]:
     return [owner] if owner is not None else []
 
 
+# Agents are reminded once when a first reply falls due within this: a quarter of the 2-hour allowance.
+REMIND_BEFORE = timedelta(minutes=30)
+
+
+def remind_due(now: datetime) -> int:
+    """`qzt tick`: remind the institution of open consultations whose first reply is due within
+    REMIND_BEFORE, once per consultation and person; returns how many notices were queued."""
+    stmt = sa.select(Consultation).where(
+        Consultation.first_reply_at.is_(None),
+        Consultation.state == ConsultationState.OPEN,
+        Consultation.due_at > now,
+        Consultation.due_at <= now + REMIND_BEFORE,
+    )
+    queued = 0
+    for consultation in db.session.scalars(stmt):
+        due = consultation.due_at.astimezone(BEIJING)
+        for user in _institution_side(consultation.institution):
+            notice = notifications.notify(
+                user,
+                "consultation_due",
+                "咨询即将超时",
+                f"企业关于“{consultation.topic}”的咨询须在{due:%H:%M}前首次回复（《管理办法》第十四条）。",
+                sms_params={"topic": consultation.topic[:20], "due": f"{due:%H:%M}"},
+                dedupe_key=f"consultation-due:{consultation.id}:{user.id}",
+            )
+            queued += notice is not None
+    return queued
+
+
 # --- lists and figures ---
 
 
