@@ -9,6 +9,7 @@ from factories import application_data
 from onboarding_helpers import PDF
 from shared_fixtures import csrf
 
+from qzt.consultations import cases
 from qzt.consultations import services as consultations
 from qzt.core import files
 from qzt.extensions import db
@@ -145,6 +146,14 @@ MATRIX = {
         "inst_b": "/onboarding",
     },
     ("GET", "consultations.staff_figures"): STAFF_ONLY,
+    # Deals and case reports: the world's consultation is already marked 已成交, with case report 1.
+    ("POST", "consultations.deal"): {**STAFF_FORBIDDEN, "inst_b": 404, "inst_a": "/consultations/1"},
+    ("POST", "consultations.deal_decision"): {**STAFF_FORBIDDEN, "enterprise": "/consultations/1"},
+    ("GET", "consultations.my_cases"): {**STAFF_FORBIDDEN, "inst_b": 404, "inst_a": 200},
+    ("GET", "consultations.case"): {**STAFF_FORBIDDEN, "inst_b": 404, "inst_a": 200},
+    ("POST", "consultations.case"): {**STAFF_FORBIDDEN, "inst_b": 404, "inst_a": "/cases/1"},  # saved
+    ("GET", "consultations.staff_cases"): STAFF_ONLY,
+    ("GET", "consultations.staff_cases_export"): STAFF_ONLY,
     ("GET", "auth.staff_users"): {**STAFF_ONLY, "operator": 403, "authority": 403},
     ("POST", "auth.staff_users"): {**STAFF_ONLY, "operator": 403, "authority": 403, "admin": 422},
     ("POST", "auth.toggle_staff"): {
@@ -185,6 +194,7 @@ def world(app, make_user, login_as, make_institution, make_application):
     db.session.add(withdrawal)
     db.session.commit()
     consultation = consultations.ask(listed, users["enterprise"], service_item_id=None, body="请问检测周期？")
+    case = cases.mark_deal(consultation, users["inst_a"])
     db.session.commit()
     values = {
         "institution_id": listed.id,
@@ -200,6 +210,7 @@ def world(app, make_user, login_as, make_institution, make_application):
         "filename": "css/site.css",
         "notification_id": notice.id,
         "consultation_id": consultation.id,
+        "case_id": case.id,
     }
     return {"clients": clients, "values": values}
 

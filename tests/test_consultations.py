@@ -2,13 +2,15 @@
 
 import io
 from datetime import datetime, timedelta
+from decimal import Decimal
 
+import openpyxl
 import pytest
 from factories import PASSWORD
 from shared_fixtures import csrf, log_in
 
 from qzt.extensions import db
-from qzt.models import Consultation, Enterprise, Notification, Role, User
+from qzt.models import CaseReport, CaseState, Consultation, DealState, Enterprise, Notification, Role, User
 from qzt.rules.calendar import BEIJING
 
 TUESDAY_10 = "2026-03-10T10:00:00+08:00"
@@ -261,3 +263,103 @@ def test_art14_tick_reminds_the_institution_once_when_a_reply_falls_due(app, ent
     runner.invoke(args=["qzt", "tick"])
     (notice,) = db.session.scalars(reminders).all()
     assert notice.user.phone == "13700000002" and "12:00前首次回复" in notice.body
+
+
+# --- orders and case reports (Art. 13; Annex 2 item 6 and note 2) ---
+
+
+def answered(app, enterprise, agent, institution) -> Consultation:
+    set_clock(app, TUESDAY_10)
+    ask(enterprise, institution)
+    consultation = only_consultation()
+    set_clock(app, "2026-03-10T11:00:00+08:00")
+    post(agent, f"/consultations/{consultation.id}/messages", body="可以做，5个工作日出报告，费用约3000元。")
+    return consultation
+
+
+def test_art13_marking_a_deal_drafts_the_case_report_from_the_thread(app, enterprise, agent, institution):
+    consultation = answered(app, enterprise, agent, institution)
+    response = post(agent, f"/consultations/{consultation.id}/deal")
+    case = db.session.scalar(db.select(CaseReport))
+    assert response.headers["Location"] == f"/cases/{case.id}"
+    assert case.asked_at == bj("2026-03-10 10:00") and case.topic == "家电安全检测"
+    assert case.client_name == "测试用户" and case.client_contact == "13700000001"
+    assert case.details == "请问家电安规检测周期多长？" and "5个工作日" in case.reply_summary
+    assert case.state == CaseState.DRAFT
+    html = enterprise.get(f"/consultations/{consultation.id}").get_data(as_text=True)
+    assert "确认成交" in html and "不属实" in html
+
+
+def test_annex2_a_valid_order_is_one_the_enterprise_confirms(app, enterprise, agent, institution):
+    consultation = answered(app, enterprise, agent, institution)
+    post(agent, f"/consultations/{consultation.id}/deal")
+    path = f"/consultations/{consultation.id}/deal/decision"
+    assert (
+        agent.post(path, data={"decision": "confirm", "csrf_token": csrf(agent, "/workbench")}).status_code
+        == 403
+    )
+    post(enterprise, path, decision="confirm")
+    db.session.refresh(consultation)
+    assert consultation.deal_state == DealState.CONFIRMED and consultation.deal_confirmed_at is not None
+    html = agent.get("/workbench").get_data(as_text=True)
+    assert "有效订单 <strong>1</strong> / 30 单" in html  # inspection, 2nd year of service (opened 2025-01-06)
+
+
+def test_annex2_a_disputed_deal_is_no_order(app, enterprise, agent, institution):
+    consultation = answered(app, enterprise, agent, institution)
+    post(agent, f"/consultations/{consultation.id}/deal")
+    post(enterprise, f"/consultations/{consultation.id}/deal/decision", decision="dispute")
+    db.session.refresh(consultation)
+    assert consultation.deal_state == DealState.DISPUTED
+    assert "有效订单 <strong>0</strong>" in agent.get("/workbench").get_data(as_text=True)
+
+
+def case_fields(**changes) -> dict:
+    return {
+        "client_name": "佛山市美的家电有限公司",
+        "client_contact": "13700000001",
+        "topic": "家电安全检测",
+        "details": "空调安规检测",
+        "reply_summary": "5个工作日出报告",
+        "deal_status": "已签订检测委托",
+        "saved_amount": "1,500.50元",
+        **changes,
+    }
+
+
+def test_art13_a_case_report_is_submitted_with_every_field_and_money_in_yuan(
+    app, enterprise, agent, institution, login_as
+):
+    consultation = answered(app, enterprise, agent, institution)
+    post(agent, f"/consultations/{consultation.id}/deal")
+    case = db.session.scalar(db.select(CaseReport))
+    path = f"/cases/{case.id}"
+    response = agent.post(
+        path, data={**case_fields(saved_amount="很多"), "action": "submit", "csrf_token": csrf(agent, path)}
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "请填写金额（元）" in html and "空调安规检测" in html
+    response = agent.post(
+        path, data={**case_fields(details=""), "action": "submit", "csrf_token": csrf(agent, path)}
+    )
+    assert response.status_code == 422 and "请填写：具体内容" in response.get_data(as_text=True)
+    response = agent.post(path, data={**case_fields(), "action": "submit", "csrf_token": csrf(agent, path)})
+    assert response.status_code == 302
+    db.session.refresh(case)
+    assert case.state == CaseState.SUBMITTED and case.saved_amount == Decimal("1500.50")
+    assert "已报送成功案例 <strong>1</strong> / 10 个" in agent.get("/workbench").get_data(as_text=True)
+    # The operator sees it, filters it and exports it; the client's contact stays off public pages.
+    operator = login_as("operator")
+    assert "佛山市美的家电有限公司" in operator.get("/staff/cases?institution=测试检测").get_data(
+        as_text=True
+    )
+    assert "佛山市美的家电有限公司" not in operator.get("/staff/cases?institution=别家").get_data(
+        as_text=True
+    )
+    export = operator.get("/staff/cases.xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(export.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "机构名称" and rows[1][2] == "佛山市美的家电有限公司" and rows[1][8] == 1500.5
+    public = enterprise.get(f"/institutions/{institution.id}").get_data(as_text=True)
+    api = enterprise.get(f"/api/v1/institutions/{institution.id}").get_data(as_text=True)
+    assert "13700000001" not in public and "13700000001" not in api

@@ -71,3 +71,12 @@ def test_annex2_note2_orders_by_category_group_and_year():
 
 def test_annex2_item6_ten_cases_a_year():
     assert CASES_PER_YEAR == 10
+
+
+def test_annex2_note2_service_years_count_from_the_opening_date():
+    from qzt.rules.orders import service_year
+
+    assert service_year(date(2025, 3, 10), date(2026, 3, 9)) == (1, date(2025, 3, 10), date(2026, 3, 10))
+    assert service_year(date(2025, 3, 10), date(2026, 3, 10)) == (2, date(2026, 3, 10), date(2027, 3, 10))
+    assert service_year(date(2024, 2, 29), date(2025, 2, 28)) == (2, date(2025, 2, 28), date(2026, 2, 28))
+    assert service_year(date(2024, 2, 29), date(2025, 2, 27))[0] == 1

@@ -1,10 +1,14 @@
-"""Consultation forms: asking, replying, closing."""
+"""Consultation forms: asking, replying, closing; deals and case reports."""
+
+from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import SelectField
+from wtforms import Field, Form, SelectField, StringField
+from wtforms.validators import ValidationError
+from wtforms.widgets import TextInput
 
-from qzt.core.forms import LongText
+from qzt.core.forms import LenientDate, LongText, Text
 
 
 class ConsultForm(FlaskForm):
@@ -24,3 +28,55 @@ class ReplyForm(FlaskForm):
 
     body = LongText("回复内容")
     attachment = FileField("附件（可选）")
+
+
+class Money(Field):
+    """An amount in 元 as people type it (1500, 1,500.50, 1500元); None when blank."""
+
+    widget = TextInput()
+
+    def process_formdata(self, valuelist):
+        self.raw = (valuelist[0] if valuelist else "").strip()
+        self.data, self.bad = None, False
+        text = self.raw.replace(",", "").replace("，", "").removesuffix("元").strip()
+        if text:
+            try:
+                self.data = Decimal(text).quantize(Decimal("0.01"))
+            except (InvalidOperation, ValueError):
+                self.bad = True
+            else:
+                self.bad = not self.data.is_finite() or self.data < 0 or self.data >= Decimal("1e10")
+
+    def pre_validate(self, form):
+        if getattr(self, "bad", False):
+            raise ValidationError("请填写金额（元），如 1500 或 1500.50")
+
+    def _value(self):
+        return getattr(self, "raw", None) or ("" if self.data is None else str(self.data))
+
+
+class CaseForm(FlaskForm):
+    """成功服务案例: the Art. 13 fields; [保存草稿] or [报送案例]."""
+
+    client_name = Text("客户名称", max_length=200)
+    client_contact = Text("客户联系方式", max_length=100)
+    topic = Text("咨询项目", max_length=200)
+    details = LongText("具体内容")
+    reply_summary = LongText("答复情况")
+    deal_status = LongText("后续业务成交情况")
+    saved_amount = Money("为客户节省金额（元）")
+    action = StringField(default="save")
+
+
+class DealDecisionForm(FlaskForm):
+    """[确认成交] or [不属实]: the button pressed."""
+
+    decision = StringField()
+
+
+class CaseFilterForm(Form):
+    """The staff's filters on reported cases (a GET form)."""
+
+    institution = Text()
+    start = LenientDate("报送日期从")
+    end = LenientDate("至")

@@ -1,17 +1,19 @@
 """Consultation pages: the form on an institution, the lists, a thread, the workbench, staff figures."""
 
-from flask import abort, flash, redirect, render_template, url_for
+from urllib.parse import quote
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from qzt.auth.permissions import roles_required, staff_required
-from qzt.consultations import bp, services
-from qzt.consultations.forms import ConsultForm, ReplyForm
+from qzt.consultations import bp, cases, services
+from qzt.consultations.forms import CaseFilterForm, CaseForm, ConsultForm, DealDecisionForm, ReplyForm
 from qzt.core import clock
 from qzt.core.forms import EmptyForm
-from qzt.core.http import is_fragment
+from qzt.core.http import client_ip, is_fragment
 from qzt.extensions import db
-from qzt.models import Consultation, Institution, Role
+from qzt.models import CaseState, Consultation, Institution, Role
 from qzt.rules.uploads import UploadRejected
 
 
@@ -162,6 +164,7 @@ def workbench():
         waiting=waiting,
         now=now,
         upkeep=services.upkeep(institution, clock.today()),
+        progress=cases.progress(institution, clock.today()),
     )
 
 
@@ -185,3 +188,107 @@ def staff_figures():
     )
     rows.sort(key=lambda r: (-(r.overdue + r.unanswered), -(r.average.total_seconds() if r.average else 0)))
     return render_template("consultations/staff.html", rows=rows, names=names, month=start)
+
+
+# --- orders and case reports (Art. 13; Annex 2 item 6, note 2) ---
+
+
+@bp.post("/consultations/<id:consultation_id>/deal")
+@roles_required(Role.INSTITUTION)
+def deal(consultation_id: int):
+    """[已成交]: drafts the case report and asks the enterprise to confirm."""
+    consultation = _writable_or_404(consultation_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        case = cases.mark_deal(consultation, current_user, ip=client_ip())
+    except services.ConsultRefused as refused:
+        db.session.rollback()
+        flash(str(refused), "error")
+        return redirect(url_for("consultations.thread", consultation_id=consultation.id))
+    db.session.commit()
+    flash("已标记成交并生成案例草稿，请核对后报送", "success")
+    return redirect(url_for("consultations.case", case_id=case.id))
+
+
+@bp.post("/consultations/<id:consultation_id>/deal/decision")
+@roles_required(Role.ENTERPRISE)
+def deal_decision(consultation_id: int):
+    """[确认成交] or [不属实], by the enterprise."""
+    consultation = _writable_or_404(consultation_id)
+    form = DealDecisionForm()
+    if form.validate_on_submit() and form.decision.data in ("confirm", "dispute"):
+        try:
+            cases.confirm_deal(consultation, current_user, form.decision.data == "confirm", ip=client_ip())
+        except services.ConsultRefused as refused:
+            db.session.rollback()
+            flash(str(refused), "error")
+        else:
+            db.session.commit()
+            flash("已确认成交" if form.decision.data == "confirm" else "已反馈：成交不属实", "success")
+    return redirect(url_for("consultations.thread", consultation_id=consultation.id))
+
+
+@bp.get("/cases")
+@roles_required(Role.INSTITUTION)
+def my_cases():
+    """The institution's case reports, drafts and submitted, and this year's progress."""
+    institution = services.managed_institution(current_user) or abort(404)
+    return render_template(
+        "consultations/cases.html",
+        institution=institution,
+        rows=cases.for_institution(institution),
+        progress=cases.progress(institution, clock.today()),
+    )
+
+
+@bp.route("/cases/<id:case_id>", methods=["GET", "POST"])
+@roles_required(Role.INSTITUTION)
+def case(case_id: int):
+    """A case report: edit the Art. 13 fields, [保存草稿] or [报送案例]."""
+    report = cases.case_of_user(case_id, current_user) or abort(404)
+    form = CaseForm(obj=report)
+    if form.validate_on_submit() and report.state == CaseState.DRAFT:
+        given = cases.CaseInput(**{name: form[name].data for name in cases.FIELD_LABELS})
+        try:
+            cases.save(report, given)
+            if form.action.data == "submit":
+                cases.submit(report, current_user, ip=client_ip())
+        except services.ConsultRefused as refused:
+            db.session.rollback()
+            form.form_errors.append(str(refused))
+        else:
+            db.session.commit()
+            flash("案例已报送" if report.state == CaseState.SUBMITTED else "草稿已保存", "success")
+            return redirect(url_for("consultations.case", case_id=report.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("consultations/case.html", case=report, form=form), status
+
+
+@bp.get("/staff/cases")
+@staff_required
+def staff_cases():
+    """Every submitted case report, filtered by institution name and submission period."""
+    filters = CaseFilterForm(request.args)
+    rows = _filtered_cases(filters)
+    return render_template("consultations/staff_cases.html", rows=rows, filters=filters)
+
+
+@bp.get("/staff/cases.xlsx")
+@staff_required
+def staff_cases_export():
+    """The same list as an Excel workbook."""
+    data = cases.export_xlsx(_filtered_cases(CaseFilterForm(request.args)))
+    response = Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    name = f"成功服务案例-{clock.today():%Y%m%d}.xlsx"
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"cases.xlsx\"; filename*=UTF-8''{quote(name)}"
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _filtered_cases(filters: CaseFilterForm) -> list:
+    rows = cases.reported(None, filters.start.data, filters.end.data)
+    name = (filters.institution.data or "")[:100]
+    return [c for c in rows if name in c.institution.name] if name else rows

@@ -7,7 +7,16 @@ from qzt.models.application import (
     StoredFile,
 )
 from qzt.models.audit import AuditRecord
-from qzt.models.consultation import Consultation, ConsultationMessage, ConsultationState, Enterprise, Side
+from qzt.models.consultation import (
+    CaseReport,
+    CaseState,
+    Consultation,
+    ConsultationMessage,
+    ConsultationState,
+    DealState,
+    Enterprise,
+    Side,
+)
 from qzt.models.institution import (
     Institution,
     ListingState,
@@ -24,6 +33,9 @@ from qzt.models.site import SiteState
 from qzt.models.user import Role, User
 
 __all__ = [
+    "CaseReport",
+    "CaseState",
+    "DealState",
     "Consultation",
     "ConsultationMessage",
     "ConsultationState",

@@ -7,6 +7,7 @@ counts it. A cycle's figures per institution are one query on (institution_id, a
 
 import enum
 from datetime import datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -23,6 +24,24 @@ class ConsultationState(enum.StrEnum):
     @property
     def label(self) -> str:
         return {"open": "进行中", "closed": "已结束"}[self.value]
+
+
+class DealState(enum.StrEnum):
+    """后续业务成交: the institution marks a deal, the enterprise confirms it (a valid order, note 2)."""
+
+    NONE = "none"
+    CLAIMED = "claimed"  # the institution pressed [已成交]
+    CONFIRMED = "confirmed"  # the enterprise pressed [确认成交]: 有效订单
+    DISPUTED = "disputed"  # the enterprise pressed [不属实]
+
+    @property
+    def label(self) -> str:
+        return {
+            "none": "未成交",
+            "claimed": "机构标记已成交，待企业确认",
+            "confirmed": "企业已确认成交",
+            "disputed": "企业表示不属实",
+        }[self.value]
 
 
 class Side(enum.StrEnum):
@@ -54,6 +73,11 @@ class Consultation(db.Model):
     institution_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    deal_state: Mapped["DealState"] = mapped_column(
+        enum_column(DealState, name="deal_state"), default=DealState.NONE, server_default="none"
+    )
+    deal_marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deal_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a valid order from then on
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -104,3 +128,41 @@ class Enterprise(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     user = relationship("User")
+
+
+class CaseState(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"  # [报送案例]: reported to the operator and the authority
+
+    @property
+    def label(self) -> str:
+        return {"draft": "草稿", "submitted": "已报送"}[self.value]
+
+
+class CaseReport(db.Model):
+    """成功服务案例 (Art. 13): the fields the article lists, drafted from a consultation marked 已成交."""
+
+    __tablename__ = "case_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(sa.ForeignKey("consultations.id"), unique=True)
+    institution_id: Mapped[int] = mapped_column(sa.ForeignKey("institutions.id"))
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime)  # 咨询时间
+    client_name: Mapped[str] = mapped_column(sa.String(200))  # 客户名称
+    client_contact: Mapped[str] = mapped_column(sa.String(100))  # 客户联系方式: never public
+    topic: Mapped[str] = mapped_column(sa.String(200))  # 咨询项目
+    details: Mapped[str] = mapped_column(sa.Text, default="")  # 具体内容
+    reply_summary: Mapped[str] = mapped_column(sa.Text, default="")  # 答复情况
+    deal_status: Mapped[str] = mapped_column(sa.Text, default="")  # 后续业务成交情况
+    saved_amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))  # 为客户节省金额（元）
+    state: Mapped[CaseState] = mapped_column(
+        enum_column(CaseState, name="case_state"), default=CaseState.DRAFT
+    )
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
+
+    __table_args__ = (sa.Index("ix_case_reports_institution_submitted", "institution_id", "submitted_at"),)
+
+    consultation = relationship("Consultation")
+    institution = relationship("Institution")

@@ -20,3 +20,20 @@ def required_orders(categories: set[str] | list[str], year_of_service: int) -> i
     if set(categories) & set(STRICT_CATEGORIES):
         return STRICT_ORDERS[min(year_of_service, len(STRICT_ORDERS)) - 1]
     return OTHER_ORDERS
+
+
+def add_years(day, years: int):
+    """The same date `years` later; 29 February becomes 28 February in a common year."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def service_year(opened_on, today) -> tuple[int, object, object]:
+    """Which year of service `today` falls in, counted from the service-opening date, and its bounds
+    [start, end): (1, opened_on, opened_on + 1 year) in the first year. Before opening: the first year."""
+    n = 1
+    while add_years(opened_on, n) <= today:
+        n += 1
+    return n, add_years(opened_on, n - 1), add_years(opened_on, n)
