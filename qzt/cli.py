@@ -14,6 +14,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from qzt.auth.services import AccountError, create_user, register_enterprise
+from qzt.consultations import demo as consultation_demo
 from qzt.consultations import services as consultations
 from qzt.core import clock, notifications, sms
 from qzt.directory import demo, importing, institutions
@@ -75,9 +76,14 @@ def import_institutions_command(file: str) -> None:
 @qzt.command("demo")
 @click.option("--count", default=200, show_default=True, type=click.IntRange(1, 100_000), help="演示机构数量")
 @click.option("--if-empty", is_flag=True, help="已有机构时不做任何事")
+@click.option(
+    "--history/--no-history",
+    default=True,
+    help="首次生成演示账号时，一并生成企业用户和两年的咨询、成交与案例记录",
+)
 @_database_errors
-def demo_command(count: int, if_empty: bool) -> None:
-    """生成演示机构（固定随机种子，每次相同）和每种角色一个演示账号。"""
+def demo_command(count: int, if_empty: bool, history: bool) -> None:
+    """生成演示机构（固定随机种子，每次相同）、每种角色一个演示账号，以及两年的咨询历史。"""
     existing = institutions.count()
     if if_empty and existing:
         click.echo(f"已有{existing}家机构，未生成演示数据。")
@@ -89,17 +95,30 @@ def demo_command(count: int, if_empty: bool) -> None:
         (r for r in demo.institutions(count + len(taken), start=existing) if r.uscc not in taken), count
     )
     ids = institutions.bulk_create_listed(records)
-    created_accounts = _create_demo_accounts(ids[0] if ids else None)
+    created = _create_demo_accounts(ids[0] if ids else None)
+    made = None
+    if history and ids and Role.ENTERPRISE in created:
+        enterprise = created[Role.ENTERPRISE]
+        made = consultation_demo.create_history(
+            ids[:HISTORY_INSTITUTIONS], clock.now(), enterprise.password_hash, [enterprise]
+        )
     db.session.commit()
     click.echo(f"已生成{len(ids)}家演示机构（用时{time.perf_counter() - started:.1f}秒）。")
-    if created_accounts:
-        click.echo(f"已创建{created_accounts}个演示账号，运行 flask --app app qzt accounts 查看。")
+    if created:
+        click.echo(f"已创建{len(created)}个演示账号，运行 flask --app app qzt accounts 查看。")
+    if made:
+        click.echo(
+            f"已生成演示历史：{made.enterprises}家企业用户，{made.consultations}条咨询，{made.cases}个服务案例。"
+        )
 
 
-def _create_demo_accounts(institution_id: int | None) -> int:
+HISTORY_INSTITUTIONS = 40  # demo history for the first institutions: enough to look in use, quick to make
+
+
+def _create_demo_accounts(institution_id: int | None) -> dict[Role, User]:
     """One account per role, unless its number is registered already; the institution account owns one."""
     taken = set(db.session.scalars(sa.select(User.phone).where(User.phone.in_(demo.DEMO_PHONES))))
-    created = 0
+    created = {}
     for account in demo.DEMO_ACCOUNTS:
         if account.phone in taken:
             continue
@@ -109,7 +128,7 @@ def _create_demo_accounts(institution_id: int | None) -> int:
             user = create_user(Role(account.role), account.phone, account.name, demo.DEMO_PASSWORD)
         if user.role == Role.INSTITUTION and institution_id is not None:
             institutions.assign_owner(institution_id, user)
-        created += 1
+        created[user.role] = user
     return created
 
 

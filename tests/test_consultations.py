@@ -302,7 +302,9 @@ def test_annex2_a_valid_order_is_one_the_enterprise_confirms(app, enterprise, ag
     db.session.refresh(consultation)
     assert consultation.deal_state == DealState.CONFIRMED and consultation.deal_confirmed_at is not None
     html = agent.get("/workbench").get_data(as_text=True)
-    assert "有效订单 <strong>1</strong> / 30 单" in html  # inspection, 2nd year of service (opened 2025-01-06)
+    assert (
+        "有效订单 <strong>1</strong> / 30 单" in html
+    )  # inspection, 2nd year of service (opened 2025-01-06)
 
 
 def test_annex2_a_disputed_deal_is_no_order(app, enterprise, agent, institution):

@@ -12,9 +12,10 @@ from qzt.data.catalog import CATEGORIES, DISTRICTS
 from qzt.directory import demo
 from qzt.directory.search import Filters, index_institution, search
 from qzt.extensions import db
-from qzt.models import Institution, ListingState, Role, SearchDocument, User
+from qzt.models import Institution, ListingState, Notification, Role, SearchDocument, User
 from qzt.rules import phone as phones
 from qzt.rules import uscc
+from qzt.rules.calendar import BEIJING
 
 
 def all_institutions() -> list[Institution]:
@@ -87,11 +88,14 @@ def test_a_few_demo_qualifications_have_expired():
 
 def test_demo_if_empty_does_nothing_the_second_time(runner):
     assert runner.invoke(args=["qzt", "demo", "--count", "5", "--if-empty"]).exit_code == 0
+    users = db.session.scalar(sa.select(sa.func.count(User.id)))
     result = runner.invoke(args=["qzt", "demo", "--count", "5", "--if-empty"])
     assert result.exit_code == 0
     assert "已有5家机构" in result.output
     assert db.session.scalar(sa.select(sa.func.count(Institution.id))) == 5
-    assert db.session.scalar(sa.select(sa.func.count(User.id))) == len(demo.DEMO_ACCOUNTS)
+    # The demo accounts and the history's enterprises, made once (issue 9 added the enterprises).
+    assert users == len(demo.DEMO_ACCOUNTS) + 40
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == users
 
 
 def test_demo_without_if_empty_adds_more_without_clashing(runner, make_institution):
@@ -101,7 +105,8 @@ def test_demo_without_if_empty_adds_more_without_clashing(runner, make_instituti
     assert result.exit_code == 0, result.output
     codes = list(db.session.scalars(sa.select(Institution.uscc)))
     assert len(codes) == len(set(codes)) == 11
-    assert db.session.scalar(sa.select(sa.func.count(User.id))) == len(demo.DEMO_ACCOUNTS)
+    # The demo accounts and the history's enterprises, made by the first run only.
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == len(demo.DEMO_ACCOUNTS) + 40
 
 
 def test_demo_accounts_log_in_and_accounts_lists_them(runner):
@@ -178,3 +183,24 @@ def test_distribution_spreads_over_categories_and_districts():
     assert len(primaries) == len(CATEGORIES) and min(primaries.values()) >= 10
     assert {r.district for r in records} == {d.slug for d in DISTRICTS}
     assert len({r.name for r in records}) == 200
+
+
+def test_demo_history_looks_like_a_platform_in_use(runner):
+    """Issue 9: enterprises and two years of consultations, some overdue, some at night, some answered
+    late, deals confirmed or not, case reports; the demo institution account's institution has the most."""
+    from qzt.models import CaseReport, Consultation, DealState
+
+    result = runner.invoke(args=["qzt", "demo", "--count", "20"])
+    assert result.exit_code == 0 and "已生成演示历史" in result.output
+    rows = db.session.scalars(sa.select(Consultation)).all()
+    assert len(rows) > 100
+    owner = db.session.scalar(sa.select(User).where(User.phone == "13900000005"))
+    mine = [c for c in rows if c.institution.owner_id == owner.id]
+    assert len(mine) >= 30
+    hours = {c.asked_at.astimezone(BEIJING).hour for c in rows}
+    assert hours & {19, 20, 21, 22} and hours & set(range(8, 18))
+    late = [c for c in rows if c.first_reply_at and c.first_reply_at > c.due_at]
+    assert 0 < len(late) < len(rows) / 3
+    assert {DealState.CONFIRMED, DealState.DISPUTED} <= {c.deal_state for c in rows}
+    assert db.session.scalar(sa.select(sa.func.count(CaseReport.id))) > 10
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 0  # no SMS queued

@@ -1,6 +1,6 @@
 """What every template can use: filters, the catalog, the regulation's limits, the phone rule."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import Flask
 from flask_login import current_user
@@ -28,6 +28,15 @@ def beijing(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return to_beijing(moment).strftime(fmt) if moment is not None else ""
 
 
+def duration(value: timedelta | int | float | None) -> str:
+    """A response time in words: 1小时17分, 18分; seconds or a timedelta; empty for None."""
+    if value is None:
+        return ""
+    seconds = int(value.total_seconds() if isinstance(value, timedelta) else value)
+    hours, minutes = divmod(max(seconds, 0) // 60, 60)
+    return f"{hours}小时{minutes}分" if hours else f"{minutes}分"
+
+
 def phone_for(number: str, institution=None) -> str:
     """An agent's mobile: in full for logged-in users (clients who may call), masked (138****1234) for
     anonymous visitors, so that numbers cannot be harvested from public pages."""
@@ -37,6 +46,7 @@ def phone_for(number: str, institution=None) -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["mask_phone"] = phone.mask
     app.jinja_env.filters["beijing"] = beijing
+    app.jinja_env.filters["duration"] = duration
     app.jinja_env.globals.update(
         {name: getattr(catalog, name) for name in CATALOG},
         **{name: getattr(eligibility, name) for name in LIMITS},
