@@ -128,6 +128,8 @@ def _create_demo_accounts(institution_id: int | None) -> dict[Role, User]:
             user = create_user(Role(account.role), account.phone, account.name, demo.DEMO_PASSWORD)
         if user.role == Role.INSTITUTION and institution_id is not None:
             institutions.assign_owner(institution_id, user)
+        if user.role == Role.AGENT and institution_id is not None:
+            institutions.assign_agent(institution_id, user)
         created[user.role] = user
     return created
 
@@ -141,8 +143,10 @@ def create_user_command(role: str, phone: str, name: str) -> None:
     """创建账号。密码从标准输入读取一行；在终端中运行时提示输入两次（不显示）。"""
     try:
         chosen = Role(role.strip().lower())
+        if chosen == Role.AGENT:
+            _fail("客服人员账号由机构在“机构工作台 → 客服人员”中添加，不能单独创建")
     except ValueError:
-        choices = "、".join(f"{r.value}（{r.label}）" for r in Role)
+        choices = "、".join(f"{r.value}（{r.label}）" for r in Role if r != Role.AGENT)
         _fail(f"角色“{role}”无效，应为：{choices}")
     password = _read_password()
     try:

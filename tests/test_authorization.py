@@ -154,6 +154,12 @@ MATRIX = {
     ("POST", "consultations.case"): {**STAFF_FORBIDDEN, "inst_b": 404, "inst_a": "/cases/1"},  # saved
     ("GET", "consultations.staff_cases"): STAFF_ONLY,
     ("GET", "consultations.staff_cases_export"): STAFF_ONLY,
+    # Agents: the institution's own account manages them; agents set their password with a code.
+    ("GET", "consultations.agents_page"): {**STAFF_FORBIDDEN, "inst_b": 404, "inst_a": 200},
+    ("POST", "consultations.agents_page"): {**STAFF_FORBIDDEN, "inst_b": 404, "inst_a": 422},  # empty form
+    ("POST", "consultations.agent_step"): {**STAFF_FORBIDDEN, "inst_b": 404, "inst_a": 404},  # no such step
+    ("GET", "auth.activate"): ALL,
+    ("POST", "auth.activate"): dict.fromkeys(ROLES, 422),
     ("GET", "auth.staff_users"): {**STAFF_ONLY, "operator": 403, "authority": 403},
     ("POST", "auth.staff_users"): {**STAFF_ONLY, "operator": 403, "authority": 403, "admin": 422},
     ("POST", "auth.toggle_staff"): {
@@ -188,7 +194,9 @@ def world(app, make_user, login_as, make_institution, make_application):
         user_id=users["inst_a"].id, kind="approved", title="t", body="b", phone="13700000002"
     )
     db.session.add(notice)
-    listed = make_institution("佛山市授权测试检测所", state=ListingState.LISTED)
+    listed = make_institution(
+        "佛山市授权测试检测所", state=ListingState.LISTED, agents=[("李客服", "13812345678")]
+    )
     listed.owner_id = users["inst_a"].id  # inst_a answers the listed institution's consultations
     withdrawal = WithdrawalRequest(institution_id=listed.id, letter_file_id=licence.id)
     db.session.add(withdrawal)
@@ -211,6 +219,7 @@ def world(app, make_user, login_as, make_institution, make_application):
         "notification_id": notice.id,
         "consultation_id": consultation.id,
         "case_id": case.id,
+        "agent_id": listed.agents[0].id,
     }
     return {"clients": clients, "values": values}
 

@@ -365,3 +365,113 @@ def test_art13_a_case_report_is_submitted_with_every_field_and_money_in_yuan(
     public = enterprise.get(f"/institutions/{institution.id}").get_data(as_text=True)
     api = enterprise.get(f"/api/v1/institutions/{institution.id}").get_data(as_text=True)
     assert "13700000001" not in public and "13700000001" not in api
+
+
+# --- customer-service agents (Art. 6, 14) ---
+
+
+def add_agent(owner, name="李客服", mobile="13700000021", hours="工作日 8:00-18:00"):
+    path = "/workbench/agents"
+    return owner.post(
+        path, data={"name": name, "mobile": mobile, "hours": hours, "csrf_token": csrf(owner, path)}
+    )
+
+
+def activate(client, phone, code, password=PASSWORD):
+    data = {"phone": phone, "code": code, "password": password, "confirm": password}
+    return client.post("/activate", data={**data, "csrf_token": csrf(client, "/activate")})
+
+
+def demo_code(html: str) -> str:
+    return html.split("演示环境验证码：")[1].split('<strong class="num">')[-1][:6]
+
+
+def test_art6_an_agent_gets_a_login_sets_its_password_and_answers(
+    app, client, enterprise, agent, institution
+):
+    response = add_agent(agent)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "已添加客服人员 李客服" in html
+    code = demo_code(html)
+    assert code.isdigit()
+    invited = db.session.scalar(db.select(Notification).where(Notification.kind == "agent_invited"))
+    assert invited.phone == "13700000021" and code in invited.body
+    # The homepage shows the agent; first login with the code.
+    assert "李客服" in client.get(f"/institutions/{institution.id}").get_data(as_text=True)
+    assert log_in(client, "13700000021").status_code == 422  # no password of its own yet
+    assert activate(client, "13700000021", "000000" if code != "000000" else "111111").status_code == 422
+    response = activate(client, "13700000021", code)
+    assert response.status_code == 302 and response.headers["Location"] == "/workbench"
+    assert activate(app.test_client(), "13700000021", code).status_code == 422  # used up
+    # The agent is told of new consultations and answers on the institution's side.
+    set_clock(app, TUESDAY_10)
+    ask(enterprise, institution)
+    consultation = only_consultation()
+    told = db.session.scalars(db.select(Notification).where(Notification.kind == "consultation_new")).all()
+    assert sorted(n.phone for n in told) == ["13700000002", "13700000021"]
+    set_clock(app, "2026-03-10T10:30:00+08:00")
+    assert (
+        post(client, f"/consultations/{consultation.id}/messages", body="您好，我是客服李。").status_code
+        == 302
+    )
+    db.session.refresh(consultation)
+    assert consultation.response_seconds == 30 * 60
+    assert consultation.messages[-1].author.name == "李客服"
+
+
+def test_art6_one_or_two_agents_and_a_third_is_refused(agent):
+    add_agent(agent)
+    add_agent(agent, name="王客服", mobile="13700000022")
+    html = add_agent(agent, name="赵客服", mobile="13700000023").get_data(as_text=True)
+    assert "添加客服人员</button>" not in html  # the form is gone once there are two
+    response = agent.post(
+        "/workbench/agents",
+        data={
+            "name": "赵客服",
+            "mobile": "13700000023",
+            "hours": "全天",
+            "csrf_token": csrf(agent, "/workbench"),
+        },
+    )
+    assert response.status_code == 422 and "最多配备2名客服人员" in response.get_data(as_text=True)
+
+
+def test_art6_a_bad_agent_form_says_what_to_fix_and_keeps_the_text(agent):
+    response = add_agent(agent, name="李客服", mobile="12345", hours="")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "11位手机号码" in html and "请填写服务时间" in html
+    assert 'value="李客服"' in html
+
+
+def test_an_agent_sees_only_its_own_institution(
+    app, enterprise, agent, institution, make_institution, make_user
+):
+    ask(enterprise, institution)
+    consultation = only_consultation()
+    other = make_institution("佛山市另一家检测所")
+    other.owner_id = make_user(Role.INSTITUTION, phone="13700000031").id
+    db.session.commit()
+    from shared_fixtures import log_in as _log_in
+
+    other_owner = app.test_client()
+    _log_in(other_owner, "13700000031")
+    code = demo_code(add_agent(other_owner, mobile="13700000032").get_data(as_text=True))
+    other_agent = app.test_client()
+    activate(other_agent, "13700000032", code)
+    assert other_agent.get(f"/consultations/{consultation.id}").status_code == 404
+    assert other_agent.get("/workbench/agents").status_code == 403  # agents do not manage agents
+
+
+def test_removing_an_agent_switches_its_login_off_and_keeps_its_replies(app, enterprise, agent, institution):
+    code = demo_code(add_agent(agent).get_data(as_text=True))
+    helper = app.test_client()
+    activate(helper, "13700000021", code)
+    ask(enterprise, institution)
+    consultation = only_consultation()
+    post(helper, f"/consultations/{consultation.id}/messages", body="客服回复")
+    agent_id = institution.agents[0].id
+    assert post(agent, f"/workbench/agents/{agent_id}/remove").status_code == 302
+    db.session.expire_all()
+    assert institution.agents == []
+    assert consultation.messages[-1].author.name == "李客服" and not consultation.messages[-1].author.active
+    assert log_in(app.test_client(), "13700000021").status_code == 422

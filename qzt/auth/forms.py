@@ -2,7 +2,7 @@
 
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, ValidationError
+from wtforms.validators import DataRequired, EqualTo, ValidationError
 
 from qzt.core.forms import choices
 from qzt.rules import phone
@@ -29,3 +29,15 @@ class StaffAccountForm(FlaskForm):
     name = StringField("姓名")
     phone = StringField("手机号码")
     password = PasswordField("初始密码")
+
+
+class ActivateForm(FlaskForm):
+    """客服首次登录: [手机号码] [验证码] [设置密码] [确认密码]."""
+
+    phone = StringField("手机号码", validators=[DataRequired("请输入手机号码"), mobile_number])
+    code = StringField("验证码", validators=[DataRequired("请输入短信验证码")])
+    password = PasswordField("设置密码", validators=[DataRequired("请设置密码")])
+    confirm = PasswordField(
+        "确认密码",
+        validators=[DataRequired("请再次输入密码"), EqualTo("password", message="两次输入的密码不一致")],
+    )

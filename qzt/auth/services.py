@@ -1,10 +1,14 @@
 """Accounts: creating users, checking credentials, staff accounts."""
 
-import sqlalchemy as sa
+import secrets
+from datetime import timedelta
 
-from qzt.core import audit
+import sqlalchemy as sa
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from qzt.core import audit, clock
 from qzt.extensions import db
-from qzt.models import Enterprise, Role, User
+from qzt.models import Enterprise, OneTimeCode, Role, User
 from qzt.rules import phone as phones
 from qzt.rules import uscc
 
@@ -78,3 +82,50 @@ def toggle_staff_account(user: User, by: User, ip: str = "") -> None:
     before = {"active": user.active}
     user.active = not user.active
     audit.record(by, "toggle_staff", user, before=before, after={"active": user.active}, ip=ip)
+
+
+CODE_LIFETIME = timedelta(hours=24)
+CODE_DIGITS = 6
+
+
+def issue_code(user: User, purpose: str) -> str:
+    """A fresh one-time code for `user` (earlier unused ones stop working); only its hash is kept."""
+    now = clock.now()
+    for old in db.session.scalars(
+        sa.select(OneTimeCode).where(OneTimeCode.user_id == user.id, OneTimeCode.used_at.is_(None))
+    ):
+        old.used_at = now
+    code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+    db.session.add(
+        OneTimeCode(
+            user_id=user.id,
+            purpose=purpose,
+            code_hash=generate_password_hash(code, method="pbkdf2:sha256:100000"),
+            expires_at=now + CODE_LIFETIME,
+        )
+    )
+    db.session.flush()
+    return code
+
+
+def activate(phone: str, code: str, password: str) -> User:
+    """First login with the code sent by SMS: the account sets its own password; the code is used up."""
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"密码至少{MIN_PASSWORD}位")
+    user = db.session.scalar(sa.select(User).where(User.phone == phones.normalize(phone)))
+    now = clock.now()
+    ticket = None
+    if user is not None and user.active:
+        ticket = db.session.scalar(
+            sa.select(OneTimeCode)
+            .where(
+                OneTimeCode.user_id == user.id, OneTimeCode.used_at.is_(None), OneTimeCode.expires_at > now
+            )
+            .order_by(OneTimeCode.id.desc())
+            .limit(1)
+        )
+    if ticket is None or not check_password_hash(ticket.code_hash, (code or "").strip()):
+        raise AccountError("手机号码或验证码不正确，或验证码已过期：请向机构管理员重新获取")
+    ticket.used_at = now
+    user.set_password(password)
+    return user

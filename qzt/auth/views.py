@@ -4,7 +4,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from qzt.auth import bp, services
-from qzt.auth.forms import LoginForm, StaffAccountForm
+from qzt.auth.forms import ActivateForm, LoginForm, StaffAccountForm
 from qzt.auth.permissions import admin_required
 from qzt.core import notifications
 from qzt.core.forms import EmptyForm
@@ -16,6 +16,7 @@ from qzt.models import Role, User
 LANDING = {
     Role.ENTERPRISE: "consultations.index",
     Role.INSTITUTION: "consultations.workbench",
+    Role.AGENT: "consultations.workbench",
     Role.OPERATOR: "review.applications",
     Role.AUTHORITY: "review.applications",
     Role.ADMIN: "review.applications",
@@ -97,3 +98,21 @@ def toggle_staff(user_id: int):
         services.toggle_staff_account(user, current_user, client_ip())
         db.session.commit()
     return redirect(url_for("auth.staff_users"))
+
+
+@bp.route("/activate", methods=["GET", "POST"])
+def activate():
+    """客服首次登录: the code sent by SMS and a password of one's own; then logged in."""
+    form = ActivateForm()
+    if form.validate_on_submit():
+        try:
+            user = services.activate(form.phone.data, form.code.data, form.password.data)
+        except services.AccountError as refused:
+            db.session.rollback()
+            form.code.errors.append(str(refused))
+        else:
+            db.session.commit()
+            login_user(user)
+            flash("密码已设置，欢迎使用佛山企质通", "success")
+            return redirect(url_for(LANDING.get(user.role, "directory.home")))
+    return render_template("auth/activate.html", form=form), 422 if form.errors else 200

@@ -80,3 +80,11 @@ class CaseFilterForm(Form):
     institution = Text()
     start = LenientDate("报送日期从")
     end = LenientDate("至")
+
+
+class AgentForm(FlaskForm):
+    """[添加客服人员]: [客服姓名] [客服手机号码] [服务时间]."""
+
+    name = Text("客服姓名", max_length=100)
+    mobile = Text("客服手机号码", max_length=20)
+    hours = Text("服务时间", max_length=100)

@@ -17,6 +17,7 @@ from qzt.models import (
     Institution,
     ListingState,
     Role,
+    ServiceAgent,
     Side,
     User,
 )
@@ -33,10 +34,16 @@ class ConsultRefused(ValueError):
 
 
 def managed_institution(user: User) -> Institution | None:
-    """The institution whose consultations `user` answers: the account that applied for it."""
-    if not user.is_authenticated or user.role != Role.INSTITUTION:
+    """The institution whose consultations `user` answers: the account that applied for it, or one of
+    its customer-service agents (Art. 6, 14)."""
+    if not user.is_authenticated:
         return None
-    return db.session.scalar(sa.select(Institution).where(Institution.owner_id == user.id))
+    if user.role == Role.INSTITUTION:
+        return db.session.scalar(sa.select(Institution).where(Institution.owner_id == user.id))
+    if user.role == Role.AGENT:
+        stmt = sa.select(Institution).join(ServiceAgent).where(ServiceAgent.user_id == user.id)
+        return db.session.scalar(stmt)
+    return None
 
 
 def side_of(user: User, consultation: Consultation) -> Side | None:
@@ -163,9 +170,10 @@ def _post(consultation, author: User, side: Side, body: str, upload, now: dateti
 
 
 def _institution_side(institution: Institution) -> list[User]:
-    """Who answers for the institution: its account (its agents' own logins come with agent accounts)."""
-    owner = db.session.get(User, institution.owner_id) if institution.owner_id else None
-    return [owner] if owner is not None else []
+    """Who answers for the institution: its account and its agents' logins, those switched on."""
+    ids = [institution.owner_id, *(a.user_id for a in institution.agents)]
+    users = db.session.scalars(sa.select(User).where(User.id.in_([i for i in ids if i]), User.active))
+    return list(users)
 
 
 # Agents are reminded once when a first reply falls due within this: a quarter of the 2-hour allowance.
@@ -244,9 +252,9 @@ def unread_count(user: User) -> int:
 def header_counts() -> dict:
     """For the header: how many threads hold messages the user has not read."""
     user = current_user
-    if not user.is_authenticated or user.role not in (Role.ENTERPRISE, Role.INSTITUTION):
+    if not user.is_authenticated or user.role not in (Role.ENTERPRISE, Role.INSTITUTION, Role.AGENT):
         return {}
-    listed = user.role == Role.INSTITUTION and managed_institution(user) is not None
+    listed = user.answers_for_institution and managed_institution(user) is not None
     return {"unread_consultations": unread_count(user), "manages_institution": listed}
 
 

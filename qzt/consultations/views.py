@@ -2,14 +2,22 @@
 
 from urllib.parse import quote
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from qzt.auth.permissions import roles_required, staff_required
-from qzt.consultations import bp, cases, services
-from qzt.consultations.forms import CaseFilterForm, CaseForm, ConsultForm, DealDecisionForm, ReplyForm
-from qzt.core import clock
+from qzt.auth.services import AccountError
+from qzt.consultations import agents, bp, cases, services
+from qzt.consultations.forms import (
+    AgentForm,
+    CaseFilterForm,
+    CaseForm,
+    ConsultForm,
+    DealDecisionForm,
+    ReplyForm,
+)
+from qzt.core import clock, sms
 from qzt.core.forms import EmptyForm
 from qzt.core.http import client_ip, is_fragment
 from qzt.extensions import db
@@ -67,7 +75,7 @@ def consult(institution_id: int):
 
 
 @bp.get("/consultations")
-@roles_required(Role.ENTERPRISE, Role.INSTITUTION)
+@roles_required(Role.ENTERPRISE, Role.INSTITUTION, Role.AGENT)
 def index():
     """我的咨询 (an enterprise) or the institution's consultations, unanswered first."""
     institution = services.managed_institution(current_user)
@@ -147,7 +155,7 @@ def close(consultation_id: int):
 
 
 @bp.get("/workbench")
-@roles_required(Role.INSTITUTION)
+@roles_required(Role.INSTITUTION, Role.AGENT)
 def workbench():
     """机构工作台: this month's Art. 14 figures and the consultations waiting for a reply."""
     institution = services.managed_institution(current_user)
@@ -194,7 +202,7 @@ def staff_figures():
 
 
 @bp.post("/consultations/<id:consultation_id>/deal")
-@roles_required(Role.INSTITUTION)
+@roles_required(Role.INSTITUTION, Role.AGENT)
 def deal(consultation_id: int):
     """[已成交]: drafts the case report and asks the enterprise to confirm."""
     consultation = _writable_or_404(consultation_id)
@@ -230,7 +238,7 @@ def deal_decision(consultation_id: int):
 
 
 @bp.get("/cases")
-@roles_required(Role.INSTITUTION)
+@roles_required(Role.INSTITUTION, Role.AGENT)
 def my_cases():
     """The institution's case reports, drafts and submitted, and this year's progress."""
     institution = services.managed_institution(current_user) or abort(404)
@@ -243,7 +251,7 @@ def my_cases():
 
 
 @bp.route("/cases/<id:case_id>", methods=["GET", "POST"])
-@roles_required(Role.INSTITUTION)
+@roles_required(Role.INSTITUTION, Role.AGENT)
 def case(case_id: int):
     """A case report: edit the Art. 13 fields, [保存草稿] or [报送案例]."""
     report = cases.case_of_user(case_id, current_user) or abort(404)
@@ -292,3 +300,70 @@ def _filtered_cases(filters: CaseFilterForm) -> list:
     rows = cases.reported(None, filters.start.data, filters.end.data)
     name = (filters.institution.data or "")[:100]
     return [c for c in rows if name in c.institution.name] if name else rows
+
+
+# --- customer-service agents (Art. 6, 14) ---
+
+
+def _owned_institution() -> Institution:
+    """The institution of the account that applied for it; agents and others get 403."""
+    if current_user.role != Role.INSTITUTION:
+        abort(403)
+    return services.managed_institution(current_user) or abort(404)
+
+
+@bp.route("/workbench/agents", methods=["GET", "POST"])
+@roles_required(Role.INSTITUTION)
+def agents_page():
+    """The institution's 1–2 agents and their logins; [添加客服人员]."""
+    institution = _owned_institution()
+    form, code = AgentForm(), None
+    if form.validate_on_submit():
+        try:
+            code = agents.add(
+                institution,
+                current_user,
+                name=form.name.data,
+                mobile=form.mobile.data,
+                hours=form.hours.data,
+                ip=client_ip(),
+            )
+        except (services.ConsultRefused, AccountError) as refused:
+            db.session.rollback()
+            form.form_errors.append(str(refused))
+        else:
+            db.session.commit()
+            flash(f"已添加客服人员 {form.name.data}，验证码已通过短信发送", "success")
+            form = AgentForm(formdata=None)
+    status = 422 if form.form_errors else 200
+    return render_template(
+        "consultations/agents.html",
+        institution=institution,
+        form=form,
+        demo_code=code if code and sms.is_log_backend(current_app.config) else None,
+        action_form=EmptyForm(),
+    ), status
+
+
+@bp.post("/workbench/agents/<id:agent_id>/<step>")
+@roles_required(Role.INSTITUTION)
+def agent_step(agent_id: int, step: str):
+    """[重发验证码] or [移除]."""
+    institution = _owned_institution()
+    agent = next((a for a in institution.agents if a.id == agent_id), None) or abort(404)
+    if step not in ("resend", "remove") or not EmptyForm().validate_on_submit():
+        abort(404)
+    try:
+        code = agents.resend(agent, current_user, client_ip()) if step == "resend" else None
+        if step == "remove":
+            agents.remove(agent, current_user, client_ip())
+    except services.ConsultRefused as refused:
+        db.session.rollback()
+        flash(str(refused), "error")
+        return redirect(url_for("consultations.agents_page"))
+    db.session.commit()
+    if code and sms.is_log_backend(current_app.config):
+        flash(f"验证码已重新发送（演示环境验证码：{code}）", "success")
+    else:
+        flash("验证码已重新发送" if code else "已移除该客服人员，其历史回复保留", "success")
+    return redirect(url_for("consultations.agents_page"))

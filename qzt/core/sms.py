@@ -123,6 +123,11 @@ def _setting(config: Mapping, name: str, default: str = "") -> str:
     return str(value).strip() if value else default
 
 
+def is_log_backend(config: Mapping) -> bool:
+    """Whether notices only go to the log (development and demos): then a one-time code may be shown."""
+    return _setting(config, "QZT_SMS_BACKEND", "log").lower() == "log"
+
+
 def backend_from_config(config: Mapping):
     """The backend the settings ask for: QZT_SMS_BACKEND=log (default) or aliyun."""
     kind = _setting(config, "QZT_SMS_BACKEND", "log").lower()

@@ -31,6 +31,7 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("operator", "13900000003", "平台运维（演示）"),
     DemoAccount("enterprise", "13900000004", "佛山市演示家电有限公司"),
     DemoAccount("institution", "13900000005", "入驻机构管理员（演示）"),
+    DemoAccount("agent", "13900000006", "客服小陈（演示）"),
 )
 DEMO_PHONES = tuple(a.phone for a in DEMO_ACCOUNTS)
 

@@ -176,6 +176,16 @@ def _part_terms(text: str) -> dict[str, None]:
     return dict.fromkeys(index_terms(text))
 
 
+def assign_agent(institution_id: int, user: User) -> None:
+    """Make `user` the login of the institution's first customer-service agent (or of a new one)."""
+    institution = db.session.get(Institution, institution_id)
+    agent = institution.agents[0] if institution.agents else ServiceAgent(hours="工作日 8:00-18:00")
+    agent.name, agent.phone, agent.user_id = user.name, user.phone, user.id
+    if agent not in institution.agents:
+        institution.agents.append(agent)
+    db.session.flush()
+
+
 def assign_owner(institution_id: int, user: User) -> None:
     """Make `user` the account that manages the institution."""
     db.session.get(Institution, institution_id).owner_id = user.id

@@ -30,7 +30,7 @@ from qzt.models.notification import DeliveryState, Notification
 from qzt.models.pledge import AppendOnlyError, PledgeSignature
 from qzt.models.review import CalendarCorrection, WithdrawalRequest, WithdrawalState
 from qzt.models.site import SiteState
-from qzt.models.user import Role, User
+from qzt.models.user import OneTimeCode, Role, User
 
 __all__ = [
     "CaseReport",
@@ -58,6 +58,7 @@ __all__ = [
     "ListingState",
     "OrgType",
     "Qualification",
+    "OneTimeCode",
     "Role",
     "SearchDocument",
     "ServiceAgent",

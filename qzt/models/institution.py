@@ -237,6 +237,8 @@ class ServiceAgent(_InstitutionPart, db.Model):
     name: Mapped[str] = mapped_column(sa.String(100))
     phone: Mapped[str] = mapped_column(sa.String(20))
     hours: Mapped[str | None] = mapped_column(sa.String(100))
+    # The agent's own login (Role.AGENT); removing the agent keeps the account, switched off, and its replies.
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), unique=True)
 
     institution: Mapped[Institution] = relationship(back_populates="agents")
 

@@ -19,6 +19,7 @@ class Role(enum.StrEnum):
     AUTHORITY = "authority"  # 质量发展科
     OPERATOR = "operator"  # 运维机构
     INSTITUTION = "institution"
+    AGENT = "agent"  # 客服人员 of one institution (Art. 6, 14)
     ENTERPRISE = "enterprise"
 
     @property
@@ -35,6 +36,7 @@ ROLE_LABELS = {
     Role.AUTHORITY: "平台管理单位（质量发展科）",
     Role.OPERATOR: "平台运维机构",
     Role.INSTITUTION: "服务机构",
+    Role.AGENT: "客服人员",
     Role.ENTERPRISE: "企业用户",
 }
 
@@ -49,6 +51,11 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    @property
+    def answers_for_institution(self) -> bool:
+        """The institution's own account or one of its agents: they write on the institution's side."""
+        return self.role in (Role.INSTITUTION, Role.AGENT)
 
     def set_password(self, password: str) -> None:
         # scrypt: slow and salted. Only the test suite lowers the cost (PASSWORD_HASH_METHOD).
@@ -65,3 +72,18 @@ class User(UserMixin, db.Model):
     @property
     def is_staff(self) -> bool:
         return self.role.is_staff
+
+
+class OneTimeCode(db.Model):
+    """A code sent by SMS to let an account set its password at first login (an agent's, say). Only its
+    hash is kept; it works once, until it expires."""
+
+    __tablename__ = "one_time_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    purpose: Mapped[str] = mapped_column(sa.String(40))
+    code_hash: Mapped[str] = mapped_column(sa.String(255))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
