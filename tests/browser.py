@@ -5,7 +5,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from factories import PASSWORD
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -55,3 +56,61 @@ def page(browser: Browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+class Person:
+    """One person at their own browser: a context with its own cookies, and what went wrong in it."""
+
+    def __init__(self, browser: Browser, base: str, viewport=PHONE):
+        self.base = base
+        self.context: BrowserContext = browser.new_context(
+            viewport=viewport, locale="zh-CN", device_scale_factor=1
+        )
+        self.context.set_default_timeout(TIMEOUT_MS)
+        self.page: Page = self.context.new_page()
+        self.problems: list[str] = []
+        self.page.on("console", self._on_console)
+        self.page.on("pageerror", lambda exc: self.problems.append(f"{self.page.url}: {exc}"))
+
+    def _on_console(self, msg: ConsoleMessage) -> None:
+        # Chromium logs every non-2xx document as an error; the 409 of a conflict is the expected answer.
+        conflict = "status of 409" in msg.text and msg.location["url"].endswith("/claim")
+        if msg.type == "error" and not conflict:
+            self.problems.append(f"{self.page.url}: {msg.text}")
+
+    def login(self, phone: str) -> Page:
+        page = self.page
+        page.goto(f"{self.base}/login")
+        page.get_by_label("手机号码").fill(phone)
+        page.get_by_label("密码").fill(PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        expect(page.get_by_role("button", name="退出")).to_be_visible()
+        return page
+
+    def open(self, path: str) -> Page:
+        assert self.page.goto(self.base + path).ok, path
+        return self.page
+
+    def shoot(self, name: str) -> None:
+        """Full-page screenshots at phone and desktop width; the page keeps its own width afterwards."""
+        SCREENSHOTS.mkdir(exist_ok=True)
+        own = self.page.viewport_size
+        for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
+            self.page.set_viewport_size(size)
+            self.page.screenshot(path=SCREENSHOTS / f"{name}-{label}.png", full_page=True)
+        self.page.set_viewport_size(own)
+
+
+@pytest.fixture
+def people(browser: Browser, live_server):
+    opened: list[Person] = []
+
+    def person() -> Person:
+        opened.append(Person(browser, live_server))
+        return opened[-1]
+
+    yield person
+    problems = [p for person in opened for p in person.problems]
+    for person in opened:
+        person.context.close()
+    assert not problems, "\n".join(problems)

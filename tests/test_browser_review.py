@@ -13,10 +13,9 @@ import subprocess
 from datetime import timedelta
 
 import pytest
-from browser import DESKTOP, PHONE, SCREENSHOTS, TIMEOUT_MS
 from factories import PASSWORD
 from onboarding_helpers import BASIC, fill_everything, post_step, register, services, sign, submit
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect
+from playwright.sync_api import Page, expect
 
 from qzt.core import clock
 from qzt.core.calendar import work_calendar
@@ -74,64 +73,6 @@ def staff(make_user):
     make_user(Role.AUTHORITY, *AUTHORITY)
 
 
-class Person:
-    """One person at their own browser: a context with its own cookies, and what went wrong in it."""
-
-    def __init__(self, browser: Browser, base: str, viewport=PHONE):
-        self.base = base
-        self.context: BrowserContext = browser.new_context(
-            viewport=viewport, locale="zh-CN", device_scale_factor=1
-        )
-        self.context.set_default_timeout(TIMEOUT_MS)
-        self.page: Page = self.context.new_page()
-        self.problems: list[str] = []
-        self.page.on("console", self._on_console)
-        self.page.on("pageerror", lambda exc: self.problems.append(f"{self.page.url}: {exc}"))
-
-    def _on_console(self, msg: ConsoleMessage) -> None:
-        # Chromium logs every non-2xx document as an error; the 409 of a conflict is the expected answer.
-        conflict = "status of 409" in msg.text and msg.location["url"].endswith("/claim")
-        if msg.type == "error" and not conflict:
-            self.problems.append(f"{self.page.url}: {msg.text}")
-
-    def login(self, phone: str) -> Page:
-        page = self.page
-        page.goto(f"{self.base}/login")
-        page.get_by_label("手机号码").fill(phone)
-        page.get_by_label("密码").fill(PASSWORD)
-        page.get_by_role("button", name="登录").click()
-        expect(page.get_by_role("button", name="退出")).to_be_visible()
-        return page
-
-    def open(self, path: str) -> Page:
-        assert self.page.goto(self.base + path).ok, path
-        return self.page
-
-    def shoot(self, name: str) -> None:
-        """Full-page screenshots at phone and desktop width; the page keeps its own width afterwards."""
-        SCREENSHOTS.mkdir(exist_ok=True)
-        own = self.page.viewport_size
-        for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
-            self.page.set_viewport_size(size)
-            self.page.screenshot(path=SCREENSHOTS / f"review-{name}-{label}.png", full_page=True)
-        self.page.set_viewport_size(own)
-
-
-@pytest.fixture
-def people(browser: Browser, live_server):
-    opened: list[Person] = []
-
-    def person() -> Person:
-        opened.append(Person(browser, live_server))
-        return opened[-1]
-
-    yield person
-    problems = [p for person in opened for p in person.problems]
-    for person in opened:
-        person.context.close()
-    assert not problems, "\n".join(problems)
-
-
 def _action(page: Page, label: str):
     """The fieldset of one review action, e.g. [建议通过] with its 理由."""
     return page.get_by_role("group", name=label)
@@ -166,7 +107,7 @@ def test_admission_from_screening_to_listing(people, live_server, submitted, sta
         expect(rows.first).to_contain_text(cell)
     expect(rows.nth(1)).to_contain_text(OTHER["name"])
     expect(rows.nth(1)).to_contain_text("0 个工作日")
-    operator.shoot("queue")
+    operator.shoot("review-queue")
 
     page.evaluate("window.__stillHere = true")
     page.get_by_label("服务类别").select_option(label="计量")
@@ -196,7 +137,7 @@ def test_admission_from_screening_to_listing(people, live_server, submitted, sta
     expect(page.get_by_role("status")).to_have_text("已领取该申请")
     expect(_fact(page, "领取人")).to_have_text(OPERATOR[1])
     expect(page.get_by_role("button", name="领取")).to_have_count(0)
-    operator.shoot("application")
+    operator.shoot("review-application")
 
     request_info = _action(page, "要求补充材料")
     request_info.get_by_label("需要补充的材料").fill("请补充CNAS认可证书附表（能力范围）")
@@ -339,5 +280,5 @@ def test_two_operators_claim_the_same_application(people, submitted, staff):
     expect(_fact(page, "领取人")).to_have_text(OPERATOR[1])
     expect(page.get_by_role("heading", level=1)).to_have_text(NAME)
     expect(page.get_by_role("button", name="领取")).to_have_count(0)  # pressing it again could only fail
-    second.shoot("conflict")
+    second.shoot("review-conflict")
     assert _application(NAME).assignee.name == OPERATOR[1]

@@ -475,3 +475,15 @@ def test_removing_an_agent_switches_its_login_off_and_keeps_its_replies(app, ent
     assert institution.agents == []
     assert consultation.messages[-1].author.name == "李客服" and not consultation.messages[-1].author.active
     assert log_in(app.test_client(), "13700000021").status_code == 422
+
+
+def test_reading_never_conflicts_with_a_reply_written_meanwhile(enterprise, agent, institution):
+    """The open thread polls every 10 s; a read marker must not move the version a reply checks."""
+    ask(enterprise, institution)
+    consultation = only_consultation()
+    version = consultation.version
+    enterprise.get(f"/consultations/{consultation.id}/messages", headers={"HX-Request": "true"})
+    agent.get(f"/consultations/{consultation.id}")
+    db.session.refresh(consultation)
+    assert consultation.version == version and consultation.institution_read_at is not None
+    assert post(agent, f"/consultations/{consultation.id}/messages", body="您好").status_code == 302

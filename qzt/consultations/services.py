@@ -139,11 +139,14 @@ def close(consultation: Consultation, user: User) -> None:
 
 
 def mark_read(consultation: Consultation, user: User) -> None:
+    """The user read the thread. A plain UPDATE outside the version check: the open thread polls every
+    few seconds, and a read marker must never make a reply written at the same moment conflict."""
     side = side_of(user, consultation)
-    if side == Side.CLIENT:
-        consultation.client_read_at = clock.now()
-    elif side == Side.INSTITUTION:
-        consultation.institution_read_at = clock.now()
+    if side is None:
+        return
+    column = "client_read_at" if side == Side.CLIENT else "institution_read_at"
+    stmt = sa.update(Consultation).where(Consultation.id == consultation.id).values({column: clock.now()})
+    db.session.execute(stmt, execution_options={"synchronize_session": False})
 
 
 def _post(consultation, author: User, side: Side, body: str, upload, now: datetime) -> ConsultationMessage:

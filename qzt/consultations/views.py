@@ -18,6 +18,7 @@ from qzt.consultations.forms import (
     ReplyForm,
 )
 from qzt.core import clock, sms
+from qzt.core.database import Conflict, commit_or_conflict
 from qzt.core.forms import EmptyForm
 from qzt.core.http import client_ip, is_fragment
 from qzt.extensions import db
@@ -129,11 +130,15 @@ def send(consultation_id: int):
     if form.validate_on_submit():
         try:
             services.reply(consultation, current_user, form.body.data, form.attachment.data)
+            commit_or_conflict()
         except (services.ConsultRefused, UploadRejected) as refused:
             db.session.rollback()
             form.body.errors.append(str(refused))
             return _render_thread(consultation, form, 422)
-        db.session.commit()
+        except Conflict:  # the other side wrote at the same moment: the thread is shown anew, text kept
+            db.session.refresh(consultation)
+            form.body.errors.append("对方刚刚发来新消息，请查看后重新发送（您填写的内容仍在下方）")
+            return _render_thread(consultation, form, 409)
     return redirect(url_for("consultations.thread", consultation_id=consultation.id) + "#latest")
 
 
@@ -145,11 +150,11 @@ def close(consultation_id: int):
     if EmptyForm().validate_on_submit():
         try:
             services.close(consultation, current_user)
-        except services.ConsultRefused as refused:
+            commit_or_conflict()
+        except (services.ConsultRefused, Conflict) as refused:
             db.session.rollback()
-            flash(str(refused), "error")
+            flash(str(refused) or "咨询刚刚有新消息，请查看后再结束", "error")
         else:
-            db.session.commit()
             flash("咨询已结束", "success")
     return redirect(url_for("consultations.thread", consultation_id=consultation.id))
 
