@@ -9,7 +9,7 @@ from factories import application_data
 from onboarding_helpers import PDF
 from shared_fixtures import csrf
 
-from qzt.consultations import cases
+from qzt.consultations import cases, homepage
 from qzt.consultations import services as consultations
 from qzt.core import files
 from qzt.extensions import db
@@ -158,6 +158,17 @@ MATRIX = {
     ("GET", "consultations.agents_page"): {**STAFF_FORBIDDEN, "inst_b": 404, "inst_a": 200},
     ("POST", "consultations.agents_page"): {**STAFF_FORBIDDEN, "inst_b": 404, "inst_a": 422},  # empty form
     ("POST", "consultations.agent_step"): {**STAFF_FORBIDDEN, "inst_b": 404, "inst_a": 404},  # no such step
+    # Homepage upkeep (Art. 13): the institution's account; names and certificates through staff review.
+    ("GET", "consultations.homepage"): {**STAFF_FORBIDDEN, "inst_b": 404, "inst_a": 200},
+    ("POST", "consultations.homepage"): {**STAFF_FORBIDDEN, "inst_b": 404, "inst_a": 422},  # empty form
+    ("POST", "consultations.propose_change"): {**STAFF_FORBIDDEN, "inst_b": 404, "inst_a": 422},  # no name
+    ("GET", "consultations.staff_changes"): STAFF_ONLY,
+    ("POST", "consultations.decide_change"): {  # a stale version: nobody changes anything
+        **STAFF_ONLY,
+        "operator": "/staff/changes",
+        "authority": "/staff/changes",
+        "admin": "/staff/changes",
+    },
     ("GET", "auth.activate"): ALL,
     ("POST", "auth.activate"): dict.fromkeys(ROLES, 422),
     ("GET", "auth.staff_users"): {**STAFF_ONLY, "operator": 403, "authority": 403},
@@ -203,6 +214,7 @@ def world(app, make_user, login_as, make_institution, make_application):
     db.session.commit()
     consultation = consultations.ask(listed, users["enterprise"], service_item_id=None, body="请问检测周期？")
     case = cases.mark_deal(consultation, users["inst_a"])
+    change = homepage.propose_name(listed, users["inst_a"], "佛山市授权测试检测所（新名称）")
     db.session.commit()
     values = {
         "institution_id": listed.id,
@@ -220,6 +232,9 @@ def world(app, make_user, login_as, make_institution, make_application):
         "consultation_id": consultation.id,
         "case_id": case.id,
         "agent_id": listed.agents[0].id,
+        "kind": "name",
+        "change_id": change.id,
+        "decision": "accept",
     }
     return {"clients": clients, "values": values}
 

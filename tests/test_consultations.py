@@ -10,7 +10,18 @@ from factories import PASSWORD
 from shared_fixtures import csrf, log_in
 
 from qzt.extensions import db
-from qzt.models import CaseReport, CaseState, Consultation, DealState, Enterprise, Notification, Role, User
+from qzt.models import (
+    CaseReport,
+    CaseState,
+    ChangeState,
+    Consultation,
+    DealState,
+    Enterprise,
+    HomepageChange,
+    Notification,
+    Role,
+    User,
+)
 from qzt.rules.calendar import BEIJING
 
 TUESDAY_10 = "2026-03-10T10:00:00+08:00"
@@ -487,3 +498,110 @@ def test_reading_never_conflicts_with_a_reply_written_meanwhile(enterprise, agen
     db.session.refresh(consultation)
     assert consultation.version == version and consultation.institution_read_at is not None
     assert post(agent, f"/consultations/{consultation.id}/messages", body="您好").status_code == 302
+
+
+# --- homepage upkeep (Art. 13) ---
+
+
+def homepage_fields(**changes) -> dict:
+    fields = {
+        "introduction": "专业从事家用电器安全、能效检验检测，具备CMA和CNAS资质，服务顺德家电产业。",
+        "address": "佛山市顺德区大良街道新城区1号",
+        "phone": "0757-22223333",
+        "s-0-category": "inspection",
+        "s-0-title": "家电安全检测",
+        "s-0-content": "GB 4706",
+        "s-0-featured": "y",
+        "s-1-category": "metrology",
+        "s-1-title": "温度计校准",
+        "s-1-content": "",
+        "s-1-featured": "y",
+        "s-2-category": "testing",
+        "s-2-title": "电磁兼容测试",
+        "s-2-content": "EMC",
+    }
+    return {**fields, **changes}
+
+
+def test_art13_introduction_and_services_go_live_at_once_and_staff_see_the_edit(
+    agent, institution, client, login_as
+):
+    response = agent.post(
+        "/workbench/homepage", data={**homepage_fields(), "csrf_token": csrf(agent, "/workbench")}
+    )
+    assert response.status_code == 302
+    page = client.get(f"/institutions/{institution.id}").get_data(as_text=True)
+    assert "服务顺德家电产业" in page and "电磁兼容测试" in page and "0757-22223333" in page
+    assert institution.name in client.get("/directory?q=电磁兼容").get_data(as_text=True)  # the index follows
+    feed = login_as("operator").get("/staff/changes").get_data(as_text=True)
+    assert institution.name in feed and "简介" in feed and "服务项目" in feed
+
+
+def test_art7_the_homepage_keeps_two_to_three_featured_items_and_the_typed_text(agent, institution):
+    fields = homepage_fields(**{"s-1-featured": ""})
+    response = agent.post("/workbench/homepage", data={**fields, "csrf_token": csrf(agent, "/workbench")})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "请将2至3项设为优势服务项目（当前1项）" in html
+    assert "电磁兼容测试" in html and "服务顺德家电产业" in html
+    db.session.refresh(institution)
+    assert "服务顺德家电产业" not in institution.introduction
+
+
+def test_art13_a_new_certificate_goes_live_once_the_operator_accepts_it(
+    app, agent, institution, client, login_as
+):
+    set_clock(app, TUESDAY_10)
+    data = {
+        "q_name": "检验检测机构资质认定证书",
+        "q_number": "201919000000",
+        "q_issuer": "广东省市场监督管理局",
+        "q_valid_until": "2026-03-09",
+        "q_file": (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "cma.pdf"),
+        "csrf_token": csrf(agent, "/workbench"),
+    }
+    response = agent.post(
+        "/workbench/homepage/changes/qualification", data=data, content_type="multipart/form-data"
+    )
+    assert response.status_code == 422 and "已于2026-03-09过期" in response.get_data(as_text=True)
+    data.update(q_valid_until="2028-06-30", q_file=(io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "cma.pdf"))
+    response = agent.post(
+        "/workbench/homepage/changes/qualification", data=data, content_type="multipart/form-data"
+    )
+    assert response.status_code == 302
+    assert "201919000000" not in client.get(f"/institutions/{institution.id}").get_data(as_text=True)
+    change = db.session.scalar(db.select(HomepageChange))
+    operator = login_as("operator")
+    returned = operator.post(
+        f"/staff/changes/{change.id}/return",
+        data={"version": change.version, "reason": "", "csrf_token": csrf(operator, "/staff/changes")},
+        follow_redirects=True,
+    )
+    assert "请填写退回理由" in returned.get_data(as_text=True)
+    operator.post(
+        f"/staff/changes/{change.id}/accept",
+        data={"version": change.version, "csrf_token": csrf(operator, "/staff/changes")},
+    )
+    assert "201919000000" in client.get(f"/institutions/{institution.id}").get_data(as_text=True)
+    told = db.session.scalar(db.select(Notification).where(Notification.kind == "change_decided"))
+    assert told.phone == "13700000002" and "已通过" in told.body
+
+
+def test_art13_a_new_name_waits_for_the_operator(agent, institution, client, login_as):
+    agent.post(
+        "/workbench/homepage/changes/name",
+        data={"name": "佛山市顺德区新名检测有限公司", "csrf_token": csrf(agent, "/workbench")},
+    )
+    assert "新名检测" not in client.get(f"/institutions/{institution.id}").get_data(as_text=True)
+    change = db.session.scalar(db.select(HomepageChange))
+    operator = login_as("operator")
+    operator.post(
+        f"/staff/changes/{change.id}/return",
+        data={
+            "version": change.version,
+            "reason": "与营业执照不一致",
+            "csrf_token": csrf(operator, "/staff/changes"),
+        },
+    )
+    db.session.refresh(change)
+    assert change.state == ChangeState.RETURNED and change.reason == "与营业执照不一致"
+    assert "新名检测" not in client.get(f"/institutions/{institution.id}").get_data(as_text=True)

@@ -4,11 +4,11 @@ from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import Field, Form, SelectField, StringField
+from wtforms import BooleanField, Field, FieldList, Form, FormField, SelectField, StringField
 from wtforms.validators import ValidationError
 from wtforms.widgets import TextInput
 
-from qzt.core.forms import LenientDate, LongText, Text
+from qzt.core.forms import LenientDate, LongText, Text, VersionedForm
 
 
 class ConsultForm(FlaskForm):
@@ -88,3 +88,40 @@ class AgentForm(FlaskForm):
     name = Text("客服姓名", max_length=100)
     mobile = Text("客服手机号码", max_length=20)
     hours = Text("服务时间", max_length=100)
+
+
+class ServiceRow(Form):
+    category = Text(max_length=32)
+    title = Text(max_length=200)
+    content = Text()
+    featured = BooleanField()
+
+
+class HomepageForm(FlaskForm):
+    """[机构主页维护]: what goes live at once."""
+
+    introduction = LongText("机构简介")
+    address = Text("详细地址", max_length=300)
+    phone = Text("联系电话", max_length=30)
+    s = FieldList(FormField(ServiceRow), max_entries=30)
+
+    def services(self) -> list[dict]:
+        return [{name: field.data for name, field in entry.form._fields.items()} for entry in self.s]
+
+
+class NameChangeForm(FlaskForm):
+    name = Text("新的机构名称", max_length=200)
+
+
+class QualificationChangeForm(FlaskForm):
+    q_name = Text("证书名称", max_length=200)
+    q_number = Text("证书编号", max_length=100)
+    q_issuer = Text("发证机构", max_length=200)
+    q_valid_until = LenientDate("有效期至")
+    q_file = FileField("证书文件")
+
+
+class ChangeDecisionForm(VersionedForm):
+    """[通过变更] or [退回变更] with a reason."""
+
+    reason = LongText("理由", max_length=2000)

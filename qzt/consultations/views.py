@@ -9,12 +9,17 @@ from wtforms import SelectChoice
 from qzt.auth.permissions import roles_required, staff_required
 from qzt.auth.services import AccountError
 from qzt.consultations import agents, bp, cases, services
+from qzt.consultations import homepage as homepage_service
 from qzt.consultations.forms import (
     AgentForm,
     CaseFilterForm,
     CaseForm,
+    ChangeDecisionForm,
     ConsultForm,
     DealDecisionForm,
+    HomepageForm,
+    NameChangeForm,
+    QualificationChangeForm,
     ReplyForm,
 )
 from qzt.core import clock, sms
@@ -22,7 +27,8 @@ from qzt.core.database import Conflict, commit_or_conflict
 from qzt.core.forms import EmptyForm
 from qzt.core.http import client_ip, is_fragment
 from qzt.extensions import db
-from qzt.models import CaseState, Consultation, Institution, Role
+from qzt.models import CaseState, Consultation, HomepageChange, Institution, Role
+from qzt.rules import upkeep
 from qzt.rules.uploads import UploadRejected
 
 
@@ -372,3 +378,128 @@ def agent_step(agent_id: int, step: str):
     else:
         flash("验证码已重新发送" if code else "已移除该客服人员，其历史回复保留", "success")
     return redirect(url_for("consultations.agents_page"))
+
+
+# --- homepage upkeep (Art. 13) ---
+
+
+@bp.route("/workbench/homepage", methods=["GET", "POST"])
+@roles_required(Role.INSTITUTION)
+def homepage():
+    """[机构主页维护]: introduction, address, phone and service items go live at once."""
+    institution = _owned_institution()
+    form, errors = HomepageForm(), {}
+    if form.validate_on_submit():
+        given = homepage_service.HomepageInput(
+            form.introduction.data, form.address.data, form.phone.data, form.services()
+        )
+        errors = homepage_service.problems(given)
+        if not errors:
+            homepage_service.edit(institution, current_user, given, ip=client_ip())
+            db.session.commit()
+            flash("机构主页已更新", "success")
+            return redirect(url_for("consultations.homepage"))
+    return _render_homepage(institution, form if form.is_submitted() else None, errors)
+
+
+def _render_homepage(institution, form=None, errors=None, name_form=None, cert_form=None, status=None):
+    """The page with what was typed kept: the live form's rows come from the post, or from the homepage."""
+    if form is not None:
+        rows = form.services()
+        values = {
+            "introduction": form.introduction.data,
+            "address": form.address.data,
+            "phone": form.phone.data,
+        }
+    else:
+        rows = [
+            {"category": s.category, "title": s.title, "content": s.content, "featured": s.featured}
+            for s in institution.services
+        ]
+        values = {
+            "introduction": institution.introduction,
+            "address": institution.address,
+            "phone": institution.phone,
+        }
+    rows = [*rows, {"category": "", "title": "", "content": "", "featured": False}]  # room for one more
+    errors = errors or {}
+    return render_template(
+        "consultations/homepage.html",
+        institution=institution,
+        values=values,
+        rows=rows,
+        errors=errors,
+        name_form=name_form or NameChangeForm(formdata=None),
+        cert_form=cert_form or QualificationChangeForm(formdata=None),
+        changes=homepage_service.changes_of(institution),
+        MIN_INTRODUCTION=upkeep.INTRODUCTION_MIN,
+    ), status or (422 if errors else 200)
+
+
+@bp.post("/workbench/homepage/changes/<kind>")
+@roles_required(Role.INSTITUTION)
+def propose_change(kind: str):
+    """[申请变更名称] or [提交资质证书]: live once the operator accepts (变更审核)."""
+    institution = _owned_institution()
+    name_form, cert_form = NameChangeForm(), QualificationChangeForm()
+    if kind not in ("name", "qualification"):
+        abort(404)
+    form = name_form if kind == "name" else cert_form
+    if form.validate_on_submit():
+        try:
+            if kind == "name":
+                homepage_service.propose_name(institution, current_user, name_form.name.data, ip=client_ip())
+            else:
+                homepage_service.propose_qualification(
+                    institution,
+                    current_user,
+                    name=cert_form.q_name.data,
+                    number=cert_form.q_number.data,
+                    issuer=cert_form.q_issuer.data,
+                    valid_until=cert_form.q_valid_until.data,
+                    upload=cert_form.q_file.data,
+                    today=clock.today(),
+                    ip=client_ip(),
+                )
+        except (services.ConsultRefused, UploadRejected) as refused:
+            db.session.rollback()
+            form.form_errors.append(str(refused))
+            return _render_homepage(institution, name_form=name_form, cert_form=cert_form, status=422)
+        db.session.commit()
+        flash("变更已提交，平台运维机构审核通过后在主页公示", "success")
+    return redirect(url_for("consultations.homepage"))
+
+
+@bp.get("/staff/changes")
+@staff_required
+def staff_changes():
+    """变更审核: names and certificates waiting for the operator; the feed of live homepage edits."""
+    return render_template(
+        "consultations/staff_changes.html",
+        pending=homepage_service.pending(),
+        edits=homepage_service.recent_edits(),
+        form=ChangeDecisionForm(formdata=None),
+    )
+
+
+@bp.post("/staff/changes/<id:change_id>/<decision>")
+@staff_required
+def decide_change(change_id: int, decision: str):
+    """[通过变更] or [退回变更]."""
+    change = db.session.get(HomepageChange, change_id) or abort(404)
+    form = ChangeDecisionForm()
+    if decision not in ("accept", "return") or not form.validate_on_submit():
+        abort(404)
+    try:
+        homepage_service.decide(
+            change, current_user, decision == "accept", form.reason.data, form.seen_version, ip=client_ip()
+        )
+        commit_or_conflict()
+    except Conflict:
+        flash("该变更刚刚已被其他工作人员处理", "error")
+    except services.ConsultRefused as refused:
+        db.session.rollback()
+        flash(str(refused), "error")
+    else:
+        flash("已通过变更" if decision == "accept" else "已退回变更", "success")
+    return redirect(url_for("consultations.staff_changes"))

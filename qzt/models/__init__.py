@@ -18,6 +18,8 @@ from qzt.models.consultation import (
     Side,
 )
 from qzt.models.institution import (
+    ChangeState,
+    HomepageChange,
     Institution,
     ListingState,
     OrgType,
@@ -33,6 +35,8 @@ from qzt.models.site import SiteState
 from qzt.models.user import OneTimeCode, Role, User
 
 __all__ = [
+    "ChangeState",
+    "HomepageChange",
     "CaseReport",
     "CaseState",
     "DealState",

@@ -257,3 +257,42 @@ class SearchDocument(db.Model):
     )
     name_terms: Mapped[str] = mapped_column(sa.Text, default="")
     body_terms: Mapped[str] = mapped_column(sa.Text, default="")
+
+
+class ChangeState(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    RETURNED = "returned"
+
+    @property
+    def label(self) -> str:
+        return {"pending": "待审核", "accepted": "已通过", "returned": "已退回"}[self.value]
+
+
+class HomepageChange(db.Model):
+    """变更审核 (Art. 13): a change to the homepage that goes live only once the operator accepts it: a new
+    name, or a new qualification certificate. Everything else an institution edits goes live at once."""
+
+    __tablename__ = "homepage_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(sa.ForeignKey("institutions.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))  # "name" or "qualification"
+    payload: Mapped[dict] = mapped_column(sa.JSON)
+    state: Mapped[ChangeState] = mapped_column(
+        enum_column(ChangeState, name="change_state"), default=ChangeState.PENDING
+    )
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    submitted_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    institution: Mapped[Institution] = relationship()
+
+    @property
+    def kind_label(self) -> str:
+        return {"name": "机构名称", "qualification": "资质证书"}.get(self.kind, self.kind)

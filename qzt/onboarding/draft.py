@@ -4,7 +4,6 @@ No Flask here. Values are kept as the user typed them (strings), so that nothing
 step has errors; errors are keyed by the form field names the templates use.
 """
 
-import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -62,9 +61,6 @@ def _too_long(values: dict, kind: str, prefix: str = "") -> dict[str, str]:
         for key, value in values.items()
         if isinstance(value, str) and key in limits and len(value) > limits[key]
     }
-
-
-_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
 
 
 @dataclass(frozen=True)
@@ -144,8 +140,7 @@ def basic_errors(basic: dict, _today: date | None = None) -> dict[str, str]:
         errors["district"] = "请选择所在区（佛山市以外的机构请选“市外”）"
     if len(basic.get("introduction", "").strip()) < MIN_INTRODUCTION:
         errors["introduction"] = f"机构简介至少{MIN_INTRODUCTION}个字，请介绍机构的业务范围、能力和特色"
-    number = phone.normalize(basic.get("phone", ""))
-    if not (phone.is_mobile(number) or _LANDLINE.match(number)):
+    if not phone.is_contact_number(basic.get("phone", "")):
         errors["phone"] = "请填写手机号码或带区号的固定电话，如 13800138000 或 0757-83301234"
     return {**errors, **_too_long(basic, "basic")}
 

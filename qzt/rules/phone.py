@@ -3,6 +3,7 @@
 import re
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
 
 
 def normalize(value: str) -> str:
@@ -17,6 +18,12 @@ def normalize(value: str) -> str:
 
 def is_mobile(value: str) -> bool:
     return bool(_MOBILE.match(normalize(value)))
+
+
+def is_contact_number(value: str) -> bool:
+    """A mobile, or a landline with its area code (0757-83301234): what an institution publishes."""
+    number = normalize(value)
+    return is_mobile(number) or bool(_LANDLINE.match(number))
 
 
 def mask(value: str) -> str:
