@@ -15,6 +15,7 @@ from flask.cli import AppGroup
 
 from qzt.auth.services import AccountError, create_user, register_enterprise
 from qzt.consultations import demo as consultation_demo
+from qzt.consultations import homepage
 from qzt.consultations import services as consultations
 from qzt.core import clock, notifications, sms
 from qzt.directory import demo, importing, institutions
@@ -200,11 +201,14 @@ def tick_command(batch: int) -> None:
     """发送到期的短信通知（失败的稍后重试），并列出发送中断、需要人工核实的通知。供定时任务每分钟运行。"""
     reminded = remind_deadlines(clock.today())
     due_soon = consultations.remind_due(clock.now())
+    homepages = homepage.remind_upkeep(clock.today())
     db.session.commit()
     if reminded:
         click.echo(f"补充材料截止提醒：新增{reminded}条。")
     if due_soon:
         click.echo(f"咨询即将超时提醒：新增{due_soon}条。")
+    if homepages:
+        click.echo(f"完善机构主页提醒：新增{homepages}条。")
 
     try:
         backend = sms.backend_from_config(current_app.config)

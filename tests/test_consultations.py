@@ -605,3 +605,24 @@ def test_art13_a_new_name_waits_for_the_operator(agent, institution, client, log
     db.session.refresh(change)
     assert change.state == ChangeState.RETURNED and change.reason == "与营业执照不一致"
     assert "新名检测" not in client.get(f"/institutions/{institution.id}").get_data(as_text=True)
+
+
+def test_art13_tick_reminds_on_the_third_working_day_and_staff_see_the_overdue(
+    app, agent, make_institution, make_user, runner, login_as
+):
+    owner = db.session.scalar(db.select(User).where(User.phone == "13700000002"))
+    late = make_institution("佛山市新入驻检测所", opened_on=datetime(2026, 3, 10).date())  # a Tuesday
+    late.owner_id = make_user(Role.INSTITUTION, phone="13700000041").id
+    db.session.commit()
+    reminders = db.select(Notification).where(Notification.kind == "upkeep_due")
+    set_clock(app, "2026-03-12T09:00:00+08:00")  # 2nd working day: not yet
+    runner.invoke(args=["qzt", "tick"])
+    assert db.session.scalars(reminders).all() == []
+    set_clock(app, "2026-03-13T09:00:00+08:00")  # 3rd working day
+    assert "完善机构主页提醒：新增1条" in runner.invoke(args=["qzt", "tick"]).output
+    runner.invoke(args=["qzt", "tick"])
+    (notice,) = db.session.scalars(reminders).all()
+    assert notice.phone == "13700000041" and "2026年03月17日前" in notice.body and owner.id != notice.user_id
+    set_clock(app, "2026-03-18T09:00:00+08:00")  # past the 5th working day (03-17)
+    staff = login_as("operator").get("/staff/changes").get_data(as_text=True)
+    assert "佛山市新入驻检测所" in staff.split("逾期未完善主页的机构")[1].split("已公示的主页修改")[0]

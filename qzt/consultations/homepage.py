@@ -3,13 +3,15 @@ service items go live at once (audited: the operator has a feed of them); a new 
 certificate goes live once the operator accepts it (变更审核)."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage
 
-from qzt.consultations.services import ConsultRefused
+from qzt.consultations.services import ConsultRefused, Upkeep
+from qzt.consultations.services import upkeep as upkeep_status
 from qzt.core import audit, clock, files, notifications
+from qzt.core.calendar import work_calendar
 from qzt.core.database import check_version
 from qzt.data.catalog import CATEGORY_NAMES
 from qzt.extensions import db
@@ -18,6 +20,7 @@ from qzt.models import (
     ChangeState,
     HomepageChange,
     Institution,
+    ListingState,
     Qualification,
     ServiceItem,
     User,
@@ -190,3 +193,43 @@ def recent_edits(limit: int = 50) -> list[tuple[AuditRecord, Institution]]:
         .limit(limit)
     )
     return [tuple(row) for row in db.session.execute(stmt)]
+
+
+RECENT_DAYS = 90  # Art. 13 looks at the first working days after admission; older listings are past it
+
+
+def _recent_listed(today: date) -> list[Institution]:
+    stmt = sa.select(Institution).where(
+        Institution.listing_state == ListingState.LISTED,
+        Institution.opened_on >= today - timedelta(days=RECENT_DAYS),
+    )
+    return list(db.session.scalars(stmt.order_by(Institution.opened_on)))
+
+
+def remind_upkeep(today: date) -> int:
+    """`qzt tick`: on the 3rd working day after admission, remind an institution whose homepage is not
+    complete yet (once); returns how many notices were queued."""
+    calendar = work_calendar()
+    queued = 0
+    for institution in _recent_listed(today):
+        if upkeep.reminder_day(institution.opened_on, calendar) > today or not institution.owner_id:
+            continue
+        status = upkeep_status(institution, today)
+        if not status.problems or status.overdue:
+            continue
+        notice = notifications.notify(
+            db.session.get(User, institution.owner_id),
+            "upkeep_due",
+            "请完善机构主页",
+            f"请于{status.deadline:%Y年%m月%d日}前完善机构主页（《管理办法》第十三条），尚需：{'；'.join(status.problems)}。",
+            sms_params={"deadline": status.deadline.isoformat()},
+            dedupe_key=f"upkeep-due:{institution.id}:{institution.opened_on.isoformat()}",
+        )
+        queued += notice is not None
+    return queued
+
+
+def overdue_upkeep(today: date) -> list[tuple[Institution, Upkeep]]:
+    """Institutions past their Art. 13 deadline with an incomplete homepage, for the staff."""
+    rows = [(institution, upkeep_status(institution, today)) for institution in _recent_listed(today)]
+    return [(institution, status) for institution, status in rows if status.overdue]

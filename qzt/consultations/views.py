@@ -478,6 +478,7 @@ def staff_changes():
         "consultations/staff_changes.html",
         pending=homepage_service.pending(),
         edits=homepage_service.recent_edits(),
+        overdue=homepage_service.overdue_upkeep(clock.today()),
         form=ChangeDecisionForm(formdata=None),
     )
 
