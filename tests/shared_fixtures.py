@@ -133,3 +133,22 @@ def make_institution(app):
         return inst
 
     return make
+
+
+@pytest.fixture
+def owned_institution(make_institution, make_user):
+    """A listed 检验检测 institution with two featured items, its account (13700000002, 机构账号), and an
+    operator (13700000004, 运维小王): the people of the service-loop tests."""
+    owner = make_user(Role.INSTITUTION, phone="13700000002", name="机构账号")
+    inst = make_institution(
+        "佛山市顺德区家电检测技术有限公司",
+        introduction="专业从事家用电器检验检测。",
+        services=[
+            ("inspection", "家电安全检测", "GB 4706系列", True),
+            ("inspection", "能效检测", "能效标识", True),
+        ],
+    )
+    inst.owner_id = owner.id
+    db.session.commit()
+    make_user(Role.OPERATOR, phone="13700000004", name="运维小王")
+    return inst

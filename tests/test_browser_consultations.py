@@ -12,31 +12,16 @@ from factories import PASSWORD
 from playwright.sync_api import expect
 
 from qzt.extensions import db
-from qzt.models import CaseReport, CaseState, Role
+from qzt.models import CaseReport, CaseState
 
 pytestmark = pytest.mark.browser
 
 OWNER, AGENT, ENTERPRISE, OPERATOR = "13700000002", "13700000021", "13600000009", "13700000004"
 
 
-@pytest.fixture
-def listed(make_institution, make_user):
-    owner = make_user(Role.INSTITUTION, phone=OWNER, name="机构账号")
-    inst = make_institution(
-        "佛山市顺德区家电检测技术有限公司",
-        introduction="专业从事家用电器安全、能效检验检测，具备CMA和CNAS资质。",
-        services=[
-            ("inspection", "家电安全检测", "GB 4706系列", True),
-            ("inspection", "能效检测", "能效标识", True),
-        ],
-    )
-    inst.owner_id = owner.id
-    db.session.commit()
-    make_user(Role.OPERATOR, phone=OPERATOR, name="运维小王")
-    return inst
-
-
-def test_an_enterprise_consults_an_agent_replies_and_the_case_is_reported(people, listed, tmp_path):
+def test_an_enterprise_consults_an_agent_replies_and_the_case_is_reported(
+    people, owned_institution, tmp_path
+):
     # The institution adds an agent; the demo set-up shows the code that the SMS carries.
     owner = people()
     page = owner.login(OWNER)

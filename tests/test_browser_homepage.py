@@ -4,33 +4,15 @@ once, and uploads a new certificate, live after the operator accepts it."""
 import pytest
 from playwright.sync_api import expect
 
-from qzt.extensions import db
-from qzt.models import Role
-
 pytestmark = pytest.mark.browser
 
 OWNER, OPERATOR = "13700000002", "13700000004"
 
 
-@pytest.fixture
-def listed(make_institution, make_user):
-    owner = make_user(Role.INSTITUTION, phone=OWNER, name="机构账号")
-    inst = make_institution(
-        "佛山市顺德区家电检测技术有限公司",
-        introduction="专业从事家用电器检验检测。",
-        services=[
-            ("inspection", "家电安全检测", "GB 4706系列", True),
-            ("inspection", "能效检测", "能效标识", True),
-        ],
-    )
-    inst.owner_id = owner.id
-    db.session.commit()
-    make_user(Role.OPERATOR, phone=OPERATOR, name="运维小王")
-    return inst
-
-
-def test_an_introduction_goes_live_at_once_and_a_certificate_after_review(people, listed, tmp_path):
-    homepage = f"/institutions/{listed.id}"
+def test_an_introduction_goes_live_at_once_and_a_certificate_after_review(
+    people, owned_institution, tmp_path
+):
+    homepage = f"/institutions/{owned_institution.id}"
     owner = people()
     page = owner.login(OWNER)
     page.get_by_role("link", name="机构主页维护").click()
