@@ -65,6 +65,7 @@ AREAS = (
     "withdrawals",
     "operations",
     "consultations",
+    "supervision",
 )
 
 

@@ -169,6 +169,10 @@ MATRIX = {
         "authority": "/staff/changes",
         "admin": "/staff/changes",
     },
+    # Supervision (Art. 12, 17): staff only; the act route knows no action called "request_info".
+    ("GET", "supervision.institutions"): STAFF_ONLY,
+    ("GET", "supervision.institution"): STAFF_ONLY,
+    ("POST", "supervision.act"): {**STAFF_ONLY, "operator": 404, "authority": 404, "admin": 404},
     ("GET", "auth.activate"): ALL,
     ("POST", "auth.activate"): dict.fromkeys(ROLES, 422),
     ("GET", "auth.staff_users"): {**STAFF_ONLY, "operator": 403, "authority": 403},

@@ -53,7 +53,15 @@ AREAS = sorted({room(p) for p in modules() if p.parent != QZT and room(p) not in
 
 
 def test_the_areas_are_the_blueprint_packages():
-    assert AREAS == ["consultations", "directory", "onboarding", "operations", "review", "withdrawals"]
+    assert AREAS == [
+        "consultations",
+        "directory",
+        "onboarding",
+        "operations",
+        "review",
+        "supervision",
+        "withdrawals",
+    ]
 
 
 @pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(QZT)))

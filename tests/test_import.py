@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from qzt.directory.importing import COLUMNS, assign_services
+from qzt.directory.importing import AGENT_COLUMNS, COLUMNS, assign_services
 from qzt.directory.search import Filters, search
 from qzt.extensions import db
 from qzt.models import Institution, ListingState
@@ -269,3 +269,24 @@ def test_categories_without_items_get_one_each():
         ("inspection", "检验检测", True),
         ("metrology", "计量", True),
     ]
+
+
+def test_art17_optional_agent_columns_keep_imported_institutions_from_being_hidden(runner, tmp_path, app):
+    columns = (*COLUMNS, *AGENT_COLUMNS)
+    rows = [row(1, 客服姓名="陈客服", 客服手机号码="138 0013 8000"), row(2)]
+    assert run_import(runner, write_csv(tmp_path / "a.csv", rows, columns=columns)).exit_code == 0
+    with_agent, without = institutions()
+    assert [(a.name, a.phone) for a in with_agent.agents] == [("陈客服", "13800138000")]
+    assert without.agents == []
+    app.config["QZT_CLOCK"] = "2026-11-27T09:00:00+08:00"  # both opened 2024-03-15: long past a month
+    runner.invoke(args=["qzt", "tick"])
+    db.session.expire_all()
+    assert with_agent.listing_state == ListingState.LISTED and without.listing_state == ListingState.HIDDEN
+    # A re-import without the columns keeps the agent; a bad mobile is refused with its row.
+    assert run_import(runner, write_csv(tmp_path / "b.csv", [row(1)])).exit_code == 0
+    db.session.expire_all()
+    assert [a.name for a in with_agent.agents] == ["陈客服"]
+    bad = run_import(
+        runner, write_csv(tmp_path / "c.csv", [row(3, 客服姓名="王", 客服手机号码="123")], columns=columns)
+    )
+    assert bad.exit_code != 0 and "第2行：客服手机号码“123”不是11位手机号码" in bad.stderr

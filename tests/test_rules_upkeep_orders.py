@@ -80,3 +80,23 @@ def test_annex2_note2_service_years_count_from_the_opening_date():
     assert service_year(date(2025, 3, 10), date(2026, 3, 10)) == (2, date(2026, 3, 10), date(2027, 3, 10))
     assert service_year(date(2024, 2, 29), date(2025, 2, 28)) == (2, date(2025, 2, 28), date(2026, 2, 28))
     assert service_year(date(2024, 2, 29), date(2025, 2, 27))[0] == 1
+
+
+def test_art17_one_month_counts_calendar_months_and_ends_of_months():
+    from qzt.rules.sanctions import one_month_after
+
+    assert one_month_after(date(2026, 3, 10)) == date(2026, 4, 10)
+    assert one_month_after(date(2026, 1, 31)) == date(2026, 2, 28)
+    assert one_month_after(date(2028, 1, 31)) == date(2028, 2, 29)
+    assert one_month_after(date(2026, 12, 15)) == date(2027, 1, 15)
+
+
+def test_art17_hidden_from_the_boundary_day_while_a_service_item_or_an_agent_is_missing():
+    from qzt.rules.sanctions import hidden_by_one_month_rule
+
+    opened = date(2026, 3, 10)
+    assert not hidden_by_one_month_rule(opened, date(2026, 4, 9), service_items=0, agents=0)  # the last day
+    assert hidden_by_one_month_rule(opened, date(2026, 4, 10), service_items=0, agents=1)
+    assert hidden_by_one_month_rule(opened, date(2026, 4, 10), service_items=2, agents=0)
+    assert not hidden_by_one_month_rule(opened, date(2026, 4, 10), service_items=1, agents=1)
+    assert not hidden_by_one_month_rule(None, date(2026, 4, 10), service_items=0, agents=0)

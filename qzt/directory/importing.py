@@ -13,7 +13,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 from qzt.data.catalog import CATEGORIES, CATEGORY_BY_NAME, DISTRICT_BY_NAME, DISTRICTS
-from qzt.models.institution import InstitutionRecord, ServiceRecord
+from qzt.models.institution import AgentRecord, InstitutionRecord, ServiceRecord
+from qzt.rules import phone as phone_rules
 from qzt.rules import uscc as usccs
 from qzt.rules.values import split_multi
 
@@ -27,6 +28,9 @@ COLUMNS = (
     "联系电话",
     "入驻日期",
 )
+# Optional: an imported institution's customer-service agent (Art. 6), so that Art. 17's one-month rule
+# does not hide it for want of one. Without these columns an update keeps the agents it has.
+AGENT_COLUMNS = ("客服姓名", "客服手机号码")
 FEATURED_MAX = 3  # Art. 7: two to three featured service items
 
 # Lengths of the database columns the values go into.
@@ -179,7 +183,7 @@ def _header(rows: list[list]) -> tuple[dict[str, int], Iterator[tuple[int, list]
             [Problem(1, "表头缺少列：" + "、".join(missing) + "（表头应为：" + "、".join(COLUMNS) + "）")]
         )
     data = ((number, row) for number, row in enumerate(rows[1:], start=2) if any(_text(c) for c in row))
-    return {name: header[name] for name in COLUMNS}, data
+    return {name: header[name] for name in (*COLUMNS, *AGENT_COLUMNS) if name in header}, data
 
 
 def _text(cell) -> str:
@@ -238,6 +242,17 @@ def _record(values: dict) -> tuple[InstitutionRecord | None, list[str]]:
     if date_problem:
         messages.append(date_problem)
 
+    agents = None  # not in the file: keep what the institution has
+    if "客服姓名" in values or "客服手机号码" in values:
+        agent_name, agent_phone = values.get("客服姓名", ""), values.get("客服手机号码", "")
+        agents = []
+        if agent_name or agent_phone:
+            if not agent_name or len(agent_name) > 100:
+                messages.append("请填写客服姓名（不超过100字），或将客服姓名和客服手机号码都留空")
+            if not phone_rules.is_mobile(agent_phone):
+                messages.append(f"客服手机号码“{agent_phone}”不是11位手机号码")
+            agents = [AgentRecord(name=agent_name, phone=phone_rules.normalize(agent_phone))]
+
     if messages:
         return None, messages
     record = InstitutionRecord(
@@ -248,6 +263,7 @@ def _record(values: dict) -> tuple[InstitutionRecord | None, list[str]]:
         phone=phone or None,
         opened_on=opened_on,
         services=assign_services(categories, titles),
+        agents=agents,
     )
     return record, messages
 

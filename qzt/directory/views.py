@@ -6,7 +6,8 @@ from qzt.core.http import is_fragment
 from qzt.core.pagecache import cached_for_anonymous
 from qzt.directory import bp, forms, search
 from qzt.extensions import db
-from qzt.models import Institution
+from qzt.models import Institution, ListingState
+from qzt.rules.sanctions import EXPULSION_CAUSES
 
 
 @bp.get("/")
@@ -38,6 +39,8 @@ def _page_url(filters: search.Filters, page: int) -> str:
 def institution(institution_id: int):
     """An institution's public homepage."""
     inst = db.session.get(Institution, institution_id)
+    if inst is not None and inst.listing_state in (ListingState.EXPELLED, ListingState.REMOVED):
+        return render_template("directory/closed.html", inst=inst, causes=EXPULSION_CAUSES), 410
     if inst is None or not inst.is_listed:
         abort(404)
     return render_template("directory/institution.html", inst=inst)

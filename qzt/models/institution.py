@@ -18,9 +18,21 @@ class ListingState(enum.StrEnum):
 
     PENDING = "pending"  # applicant, not yet admitted
     LISTED = "listed"
-    HIDDEN = "hidden"  # Art. 17: no service item or agent within a month
+    HIDDEN = "hidden"  # Art. 17: no service item or agent after a month; or hidden by staff
     WITHDRAWN = "withdrawn"  # Art. 12: left at its own request
-    EXPELLED = "expelled"  # Art. 17: 清退
+    EXPELLED = "expelled"  # Art. 12(2), 17: 清退
+    REMOVED = "removed"  # Art. 12(3): 清理, e.g. the institution no longer exists
+
+    @property
+    def label(self) -> str:
+        return {
+            "pending": "待入驻",
+            "listed": "已公示",
+            "hidden": "已隐藏",
+            "withdrawn": "已退出",
+            "expelled": "已清退",
+            "removed": "已清理",
+        }[self.value]
 
 
 class OrgType(enum.StrEnum):
@@ -121,6 +133,11 @@ class Institution(db.Model):
     # 服务开通时间: the assessment cycle and its grace period count from it (Art. 16).
     opened_on: Mapped[date | None] = mapped_column(sa.Date)
     owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), unique=True)
+    # Hidden by Art. 17's one-month rule (listed again by itself once it complies), not by staff.
+    hidden_by_rule: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Expelled or removed: when, and for which Art. 17 cause (qzt.rules.sanctions), for the 410 page.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_cause: Mapped[str | None] = mapped_column(sa.String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
 
