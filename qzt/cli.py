@@ -24,6 +24,7 @@ from qzt.models import Institution, Role, User
 from qzt.review.services import remind_deadlines
 from qzt.rules.calendar import to_beijing
 from qzt.rules.phone import mask
+from qzt.supervision import ratings as rating_follow_ups
 from qzt.supervision import services as supervision
 
 qzt = AppGroup("qzt", help="佛山企质通：导入入驻机构、生成演示数据、创建和查看账号。")
@@ -204,6 +205,7 @@ def tick_command(batch: int) -> None:
     due_soon = consultations.remind_due(clock.now())
     homepages = homepage.remind_upkeep(clock.today())
     hidden, listed_again = supervision.apply_one_month_rule(clock.today())
+    overdue_follow_ups = rating_follow_ups.remind_overdue(clock.today())
     db.session.commit()
     if reminded:
         click.echo(f"补充材料截止提醒：新增{reminded}条。")
@@ -211,6 +213,8 @@ def tick_command(batch: int) -> None:
         click.echo(f"咨询即将超时提醒：新增{due_soon}条。")
     if homepages:
         click.echo(f"完善机构主页提醒：新增{homepages}条。")
+    if overdue_follow_ups:
+        click.echo(f"差评跟进逾期提醒：新增{overdue_follow_ups}条。")
     if hidden or listed_again:
         click.echo(f"第十七条：隐藏{hidden}家机构主页，恢复显示{listed_again}家。")
 

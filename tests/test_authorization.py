@@ -4,6 +4,8 @@ A route added without a row here fails test_every_route_has_a_row. Statuses are 
 redirect to /login; other redirects give their target path.
 """
 
+from datetime import date
+
 import pytest
 from factories import application_data
 from onboarding_helpers import PDF
@@ -13,7 +15,15 @@ from qzt.consultations import cases, homepage
 from qzt.consultations import services as consultations
 from qzt.core import files
 from qzt.extensions import db
-from qzt.models import ApplicationState, ListingState, Notification, Role, WithdrawalRequest
+from qzt.models import (
+    ApplicationState,
+    FollowUpState,
+    ListingState,
+    Notification,
+    Rating,
+    Role,
+    WithdrawalRequest,
+)
 from qzt.onboarding import draft
 from qzt.pledges import signing
 
@@ -173,6 +183,19 @@ MATRIX = {
     ("GET", "supervision.institutions"): STAFF_ONLY,
     ("GET", "supervision.institution"): STAFF_ONLY,
     ("POST", "supervision.act"): {**STAFF_ONLY, "operator": 404, "authority": 404, "admin": 404},
+    # Ratings (Art. 15): the world's consultation is still open (rating refused back to the thread) and
+    # has a 1-star rating 1 waiting for the institution's follow-up.
+    ("POST", "supervision.rate"): {**STAFF_FORBIDDEN, "enterprise": "/consultations/1#rating"},
+    ("POST", "supervision.follow_up"): {
+        **THREAD_READERS,
+        "enterprise": "/consultations/1#rating",
+        "inst_a": "/consultations/1#rating",
+        "operator": "/staff/follow-ups",
+        "authority": "/staff/follow-ups",
+        "admin": "/staff/follow-ups",
+    },
+    ("POST", "supervision.verdict"): {**STAFF_FORBIDDEN, "enterprise": 400},  # no button pressed
+    ("GET", "supervision.follow_ups"): STAFF_ONLY,
     ("GET", "auth.activate"): ALL,
     ("POST", "auth.activate"): dict.fromkeys(ROLES, 422),
     ("GET", "auth.staff_users"): {**STAFF_ONLY, "operator": 403, "authority": 403},
@@ -219,6 +242,14 @@ def world(app, make_user, login_as, make_institution, make_application):
     consultation = consultations.ask(listed, users["enterprise"], service_item_id=None, body="请问检测周期？")
     case = cases.mark_deal(consultation, users["inst_a"])
     change = homepage.propose_name(listed, users["inst_a"], "佛山市授权测试检测所（新名称）")
+    rating = Rating(
+        consultation=consultation,
+        institution_id=listed.id,
+        stars=1,
+        follow_up=FollowUpState.OPEN,
+        follow_up_due=date(2026, 3, 17),
+    )
+    db.session.add(rating)
     db.session.commit()
     values = {
         "institution_id": listed.id,
@@ -238,6 +269,7 @@ def world(app, make_user, login_as, make_institution, make_application):
         "agent_id": listed.agents[0].id,
         "kind": "name",
         "change_id": change.id,
+        "rating_id": 1,
         "decision": "accept",
     }
     return {"clients": clients, "values": values}

@@ -1,11 +1,11 @@
 """Supervision (Art. 12, 17): the one-month rule, hiding and showing, expulsion and removal."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from shared_fixtures import csrf
 
 from qzt.extensions import db
-from qzt.models import AuditRecord, ListingState, Notification, Role
+from qzt.models import AuditRecord, FollowUpState, ListingState, Notification, Rating, Role, User
 
 
 def tick(app, runner, moment: str) -> str:
@@ -108,3 +108,102 @@ def test_art12_removal_by_the_authority_closes_the_homepage(make_institution, lo
     assert act(login_as("authority"), inst, "remove", reason="机构已注销").status_code == 302
     page = client.get(f"/institutions/{inst.id}")
     assert page.status_code == 410 and "清理" in page.get_data(as_text=True)
+
+
+# --- ratings and negative-review follow-up (Art. 15; Annex 2 item 10) ---
+
+
+def closed_consultation(app, login_as, make_institution, make_user):
+    from qzt.consultations import services as consultations
+
+    owner = make_user(Role.INSTITUTION, phone="13700000002")
+    inst = make_institution("佛山市被评价检测所", agents=[("李客服", "13700000021")])
+    inst.owner_id = owner.id
+    db.session.commit()
+    enterprise = login_as("enterprise")
+    client_user = db.session.scalar(db.select(User).where(User.phone == "13700000001"))
+    app.config["QZT_CLOCK"] = "2026-03-10T10:00:00+08:00"
+    consultation = consultations.ask(inst, client_user, service_item_id=None, body="请问周期？")
+    consultations.close(consultation, client_user)
+    db.session.commit()
+    return inst, consultation, enterprise, login_as("institution", "13700000002")
+
+
+def test_art15_a_rating_of_two_or_less_opens_a_follow_up_the_enterprise_judges(
+    app, login_as, make_institution, make_user, runner
+):
+    inst, consultation, enterprise, institution = closed_consultation(
+        app, login_as, make_institution, make_user
+    )
+    thread = f"/consultations/{consultation.id}"
+    response = enterprise.post(
+        f"{thread}/rating", data={"stars": "1", "comment": "回复太慢", "csrf_token": csrf(enterprise, thread)}
+    )
+    assert response.status_code == 302
+    rating = db.session.scalar(db.select(Rating))
+    assert rating.follow_up == FollowUpState.OPEN and rating.follow_up_due == date(2026, 3, 17)
+    told = db.session.scalar(db.select(Notification).where(Notification.kind == "negative_rating"))
+    assert told.phone == "13700000002" and "2026年03月17日前" in told.body
+    again = enterprise.post(f"{thread}/rating", data={"stars": "5", "csrf_token": csrf(enterprise, thread)})
+    assert "已评价过该咨询" in enterprise.get(again.headers["Location"]).get_data(as_text=True)
+    # The operator sees it, overdue first once the deadline passes; tick reminds the institution once.
+    tick(app, runner, "2026-03-18T09:00:00+08:00")
+    tick(app, runner, "2026-03-18T09:01:00+08:00")
+    overdue = db.session.scalars(
+        db.select(Notification).where(Notification.kind == "follow_up_overdue")
+    ).all()
+    assert [n.phone for n in overdue] == ["13700000002"]
+    assert "已逾期" in login_as("operator").get("/staff/follow-ups").get_data(as_text=True)
+    # The institution answers; the enterprise says it is not satisfied (Annex 2 item 10).
+    institution.post(
+        f"/ratings/{rating.id}/follow-up",
+        data={"note": "已致电道歉并加急", "csrf_token": csrf(institution, thread)},
+    )
+    enterprise.post(
+        f"/ratings/{rating.id}/verdict",
+        data={"verdict": "unsatisfied", "csrf_token": csrf(enterprise, thread)},
+    )
+    db.session.refresh(rating)
+    assert rating.follow_up == FollowUpState.UNSATISFIED and rating.institution_note == "已致电道歉并加急"
+
+
+def test_art15_a_good_rating_opens_no_follow_up_and_ratings_are_rated_once_closed(
+    app, login_as, make_institution, make_user
+):
+    inst, consultation, enterprise, _institution = closed_consultation(
+        app, login_as, make_institution, make_user
+    )
+    thread = f"/consultations/{consultation.id}"
+    enterprise.post(
+        f"{thread}/rating", data={"stars": "5", "comment": "专业", "csrf_token": csrf(enterprise, thread)}
+    )
+    assert db.session.scalar(db.select(Rating)).follow_up is None
+    bad = enterprise.post(f"{thread}/rating", data={"stars": "9", "csrf_token": csrf(enterprise, thread)})
+    assert bad.status_code == 302
+
+
+def test_the_homepage_shows_the_average_from_five_ratings_without_names(
+    app, client, make_institution, make_user
+):
+    from qzt.models import Consultation
+
+    inst = make_institution("佛山市五星检测所")
+    user = make_user(Role.ENTERPRISE, phone="13700000001", name="保密企业名")
+    for n, stars in enumerate((5, 4, 5, 4)):
+        c = Consultation(
+            institution_id=inst.id,
+            client_id=user.id,
+            topic=f"咨询{n}",
+            due_at=datetime.now(UTC),
+            state="closed",
+        )
+        db.session.add(Rating(consultation=c, institution_id=inst.id, stars=stars))
+    db.session.commit()
+    assert "服务评价" not in client.get(f"/institutions/{inst.id}").get_data(as_text=True)  # 4 ratings
+    c = Consultation(
+        institution_id=inst.id, client_id=user.id, topic="咨询5", due_at=datetime.now(UTC), state="closed"
+    )
+    db.session.add(Rating(consultation=c, institution_id=inst.id, stars=3))
+    db.session.commit()
+    page = client.get(f"/institutions/{inst.id}").get_data(as_text=True)
+    assert "服务评价 4.2 分（5 条评价）" in page and "保密企业名" not in page

@@ -17,11 +17,11 @@ from flask_login import current_user
 from qzt.core.database import listen
 from qzt.core.http import is_fragment
 from qzt.extensions import db
-from qzt.models import Institution, Qualification, SearchDocument, ServiceAgent, ServiceItem, SiteState
+from qzt.models import Institution, Qualification, Rating, SearchDocument, ServiceAgent, ServiceItem, SiteState
 
 DIRECTORY = "directory"
 MAX_PAGES = 1000
-SHOWN = (Institution, ServiceItem, Qualification, ServiceAgent, SearchDocument)
+SHOWN = (Institution, ServiceItem, Qualification, ServiceAgent, SearchDocument, Rating)
 
 _lock = Lock()
 

@@ -6,7 +6,8 @@ from qzt.core.http import is_fragment
 from qzt.core.pagecache import cached_for_anonymous
 from qzt.directory import bp, forms, search
 from qzt.extensions import db
-from qzt.models import Institution, ListingState
+from qzt.models import Institution, ListingState, Rating
+from qzt.rules import ratings
 from qzt.rules.sanctions import EXPULSION_CAUSES
 
 
@@ -43,4 +44,7 @@ def institution(institution_id: int):
         return render_template("directory/closed.html", inst=inst, causes=EXPULSION_CAUSES), 410
     if inst is None or not inst.is_listed:
         abort(404)
-    return render_template("directory/institution.html", inst=inst)
+    stars = list(db.session.scalars(db.select(Rating.stars).where(Rating.institution_id == inst.id)))
+    return render_template(
+        "directory/institution.html", inst=inst, rating=(ratings.shown_average(stars), len(stars))
+    )

@@ -15,6 +15,8 @@ from qzt.models.consultation import (
     ConsultationState,
     DealState,
     Enterprise,
+    FollowUpState,
+    Rating,
     Side,
 )
 from qzt.models.institution import (
@@ -35,6 +37,8 @@ from qzt.models.site import SiteState
 from qzt.models.user import OneTimeCode, Role, User
 
 __all__ = [
+    "FollowUpState",
+    "Rating",
     "ChangeState",
     "HomepageChange",
     "CaseReport",

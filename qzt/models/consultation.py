@@ -6,7 +6,7 @@ counts it. A cycle's figures per institution are one query on (institution_id, a
 """
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -165,4 +165,50 @@ class CaseReport(db.Model):
     __table_args__ = (sa.Index("ix_case_reports_institution_submitted", "institution_id", "submitted_at"),)
 
     consultation = relationship("Consultation")
+    institution = relationship("Institution")
+
+
+class FollowUpState(enum.StrEnum):
+    """差评跟进 (Art. 15; Annex 2 item 10): opened by a rating of 2 or less."""
+
+    OPEN = "open"  # waiting for the institution's 跟进说明
+    ANSWERED = "answered"  # the institution answered: the enterprise may say 满意 or 不满意
+    SATISFIED = "satisfied"
+    UNSATISFIED = "unsatisfied"
+
+    @property
+    def label(self) -> str:
+        return {
+            "open": "待机构跟进",
+            "answered": "待企业确认",
+            "satisfied": "企业满意",
+            "unsatisfied": "企业不满意",
+        }[self.value]
+
+
+class Rating(db.Model):
+    """服务评价: an enterprise rates an ended consultation 1–5; 2 or less is a 差评, followed up."""
+
+    __tablename__ = "ratings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(sa.ForeignKey("consultations.id"), unique=True)
+    institution_id: Mapped[int] = mapped_column(sa.ForeignKey("institutions.id"), index=True)
+    stars: Mapped[int]
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    follow_up: Mapped[FollowUpState | None] = mapped_column(
+        enum_column(FollowUpState, name="follow_up_state")
+    )
+    follow_up_due: Mapped[date | None] = mapped_column(sa.Date)
+    institution_note: Mapped[str] = mapped_column(sa.Text, default="")
+    institution_noted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    operator_note: Mapped[str] = mapped_column(sa.Text, default="")
+    operator_noted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    verdict_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    consultation: Mapped[Consultation] = relationship(backref=sa.orm.backref("rating", uselist=False))
     institution = relationship("Institution")

@@ -1,16 +1,16 @@
 """Staff pages for supervising listed institutions (Art. 12, 15, 17)."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask_login import current_user, login_required
 
-from qzt.auth.permissions import staff_required
-from qzt.core import audit
+from qzt.auth.permissions import roles_required, staff_required
+from qzt.core import audit, clock
 from qzt.core.http import client_ip
 from qzt.extensions import db
-from qzt.models import Institution, ListingState
+from qzt.models import Consultation, Institution, ListingState, Rating, Role
 from qzt.rules.sanctions import EXPULSION_CAUSES
-from qzt.supervision import bp, services
-from qzt.supervision.forms import SanctionForm
+from qzt.supervision import bp, ratings, services
+from qzt.supervision.forms import NoteForm, RatingForm, SanctionForm, VerdictForm
 
 # The timeline in words.
 TIMELINE = {
@@ -30,7 +30,7 @@ ACTIONS = {
 }
 
 
-@bp.get("/institutions")
+@bp.get("/staff/institutions")
 @staff_required
 def institutions():
     """Institutions by listing state, searchable by name."""
@@ -48,7 +48,7 @@ def institutions():
     )
 
 
-@bp.get("/institutions/<id:institution_id>")
+@bp.get("/staff/institutions/<id:institution_id>")
 @staff_required
 def institution(institution_id: int):
     """One institution: its facts, the actions this user may take, its timeline."""
@@ -67,7 +67,7 @@ def _render(inst: Institution, form: SanctionForm, status: int = 200):
     ), status
 
 
-@bp.post("/institutions/<id:institution_id>/<action>")
+@bp.post("/staff/institutions/<id:institution_id>/<action>")
 @staff_required
 def act(institution_id: int, action: str):
     """[隐藏主页] [恢复显示] [清退] [清理]."""
@@ -93,3 +93,104 @@ def act(institution_id: int, action: str):
     db.session.commit()
     flash(done, "success")
     return redirect(url_for("supervision.institution", institution_id=inst.id))
+
+
+# --- ratings and the follow-up of negative ones (Art. 15; Annex 2 item 10) ---
+
+
+def _back(rating_or_consultation) -> str:
+    consultation_id = getattr(rating_or_consultation, "consultation_id", None) or rating_or_consultation.id
+    return url_for("consultations.thread", consultation_id=consultation_id) + "#rating"
+
+
+def _carry_out(change, done: str, target: str):
+    try:
+        change()
+    except ratings.RatingRefused as refused:
+        db.session.rollback()
+        flash(str(refused), "error")
+    else:
+        db.session.commit()
+        flash(done, "success")
+    return redirect(target)
+
+
+@bp.post("/consultations/<id:consultation_id>/rating")
+@roles_required(Role.ENTERPRISE)
+def rate(consultation_id: int):
+    """[提交评价]."""
+    consultation = db.session.get(Consultation, consultation_id)
+    if consultation is None or consultation.client_id != current_user.id:
+        abort(404)
+    form = RatingForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return _carry_out(
+        lambda: ratings.rate(
+            consultation, current_user, form.chosen_stars(), form.comment.data, clock.today()
+        ),
+        "感谢您的评价",
+        _back(consultation),
+    )
+
+
+def _rating_or_404(rating_id: int) -> Rating:
+    rating = db.session.get(Rating, rating_id)
+    if rating is None:
+        abort(404)
+    user = current_user
+    if not (
+        user.is_staff
+        or user.id == rating.consultation.client_id
+        or ratings.answers_for(user, rating.institution_id)
+    ):
+        abort(404)
+    return rating
+
+
+@bp.post("/ratings/<id:rating_id>/follow-up")
+@login_required
+def follow_up(rating_id: int):
+    """[提交跟进] by the institution, or the operator's [记录跟进]."""
+    rating = _rating_or_404(rating_id)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if current_user.is_staff:
+        return _carry_out(
+            lambda: ratings.operator_follow_up(rating, current_user, form.note.data),
+            "已记录运维跟进",
+            url_for("supervision.follow_ups"),
+        )
+    return _carry_out(
+        lambda: ratings.institution_follow_up(rating, current_user, form.note.data),
+        "跟进说明已提交",
+        _back(rating),
+    )
+
+
+@bp.post("/ratings/<id:rating_id>/verdict")
+@roles_required(Role.ENTERPRISE)
+def verdict(rating_id: int):
+    """[满意] or [不满意]."""
+    rating = _rating_or_404(rating_id)
+    form = VerdictForm()
+    if not form.validate_on_submit() or form.verdict.data not in ("satisfied", "unsatisfied"):
+        abort(400)
+    return _carry_out(
+        lambda: ratings.verdict(rating, current_user, form.verdict.data == "satisfied"),
+        "已反馈",
+        _back(rating),
+    )
+
+
+@bp.get("/staff/follow-ups")
+@staff_required
+def follow_ups():
+    """差评跟进: open ones first, overdue first."""
+    return render_template(
+        "supervision/follow_ups.html",
+        rows=ratings.follow_ups(clock.today()),
+        today=clock.today(),
+        form=NoteForm(),
+    )
