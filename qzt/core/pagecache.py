@@ -17,7 +17,15 @@ from flask_login import current_user
 from qzt.core.database import listen
 from qzt.core.http import is_fragment
 from qzt.extensions import db
-from qzt.models import Institution, Qualification, Rating, SearchDocument, ServiceAgent, ServiceItem, SiteState
+from qzt.models import (
+    Institution,
+    Qualification,
+    Rating,
+    SearchDocument,
+    ServiceAgent,
+    ServiceItem,
+    SiteState,
+)
 
 DIRECTORY = "directory"
 MAX_PAGES = 1000
