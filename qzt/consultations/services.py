@@ -89,7 +89,7 @@ def ask(
     db.session.flush()
     _post(consultation, client, Side.CLIENT, body, upload, now)
     due = consultation.due_at.astimezone(BEIJING)
-    for user in _institution_side(institution):
+    for user in institution.answering_users():
         notifications.notify(
             user,
             "consultation_new",
@@ -120,7 +120,7 @@ def reply(consultation: Consultation, user: User, body: str, upload: FileStorage
             f"“{consultation.institution.name}”回复了您关于“{consultation.topic}”的咨询。",
         )
     else:
-        recipients = _institution_side(consultation.institution)
+        recipients = consultation.institution.answering_users()
         title, text = "咨询有新留言", f"企业在“{consultation.topic}”咨询中发来新留言。"
     for recipient in recipients:
         notifications.notify(
@@ -172,13 +172,6 @@ def _post(consultation, author: User, side: Side, body: str, upload, now: dateti
     return message
 
 
-def _institution_side(institution: Institution) -> list[User]:
-    """Who answers for the institution: its account and its agents' logins, those switched on."""
-    ids = [institution.owner_id, *(a.user_id for a in institution.agents)]
-    users = db.session.scalars(sa.select(User).where(User.id.in_([i for i in ids if i]), User.active))
-    return list(users)
-
-
 # Agents are reminded once when a first reply falls due within this: a quarter of the 2-hour allowance.
 REMIND_BEFORE = timedelta(minutes=30)
 
@@ -195,16 +188,14 @@ def remind_due(now: datetime) -> int:
     queued = 0
     for consultation in db.session.scalars(stmt):
         due = consultation.due_at.astimezone(BEIJING)
-        for user in _institution_side(consultation.institution):
-            notice = notifications.notify(
-                user,
-                "consultation_due",
-                "咨询即将超时",
-                f"企业关于“{consultation.topic}”的咨询须在{due:%H:%M}前首次回复（《管理办法》第十四条）。",
-                sms_params={"topic": consultation.topic[:20], "due": f"{due:%H:%M}"},
-                dedupe_key=f"consultation-due:{consultation.id}:{user.id}",
-            )
-            queued += notice is not None
+        queued += notifications.notify_once(
+            consultation.institution.answering_users(),
+            "consultation_due",
+            "咨询即将超时",
+            f"企业关于“{consultation.topic}”的咨询须在{due:%H:%M}前首次回复（《管理办法》第十四条）。",
+            sms_params={"topic": consultation.topic[:20], "due": f"{due:%H:%M}"},
+            key=f"consultation-due:{consultation.id}",
+        )
     return queued
 
 

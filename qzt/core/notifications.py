@@ -71,6 +71,16 @@ def notify(
     return notification
 
 
+def notify_once(users, kind: str, title: str, body: str, *, key: str, sms_params: dict | None = None) -> int:
+    """A reminder to each of `users`, once per `key` and person however often it is asked for (a
+    `qzt tick` runs every minute); returns how many were queued now."""
+    queued = 0
+    for user in users:
+        notice = notify(user, kind, title, body, sms_params=sms_params, dedupe_key=f"{key}:{user.id}")
+        queued += notice is not None
+    return queued
+
+
 def tick(backend, now: datetime | None = None, batch: int = 50) -> TickResult:
     """Send up to `batch` due notices through backend; commits each claim and each outcome."""
     now = now or clock.now()

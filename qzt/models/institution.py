@@ -11,6 +11,7 @@ from qzt.core import clock
 from qzt.data.catalog import CATEGORY_NAMES, CATEGORY_ORDER, DISTRICT_NAMES, ORG_TYPE_NAMES
 from qzt.extensions import db
 from qzt.models.base import UTCDateTime, enum_column
+from qzt.models.user import User
 
 
 class ListingState(enum.StrEnum):
@@ -153,6 +154,11 @@ class Institution(db.Model):
         back_populates="institution", cascade="all, delete-orphan", order_by="ServiceAgent.id"
     )
     search_document: Mapped["SearchDocument | None"] = relationship(cascade="all, delete-orphan")
+
+    def answering_users(self) -> list[User]:
+        """Who answers for it: its own account and its agents' logins, those switched on."""
+        ids = [i for i in (self.owner_id, *(a.user_id for a in self.agents)) if i]
+        return list(db.session.scalars(sa.select(User).where(User.id.in_(ids), User.active))) if ids else []
 
     def apply(self, record: InstitutionRecord) -> None:
         """Write a record into this institution: its columns, service items, and the qualifications and

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from qzt.core import calendar, clock, notifications
 from qzt.extensions import db
-from qzt.models import Consultation, FollowUpState, Institution, Rating, ServiceAgent, User
+from qzt.models import Consultation, FollowUpState, Institution, Rating, User
 from qzt.rules import ratings
 
 
@@ -14,24 +14,12 @@ class RatingRefused(ValueError):
     """What stops it, in Chinese."""
 
 
-def _institution_side(institution: Institution) -> list[User]:
-    ids = [
-        institution.owner_id,
-        *db.session.scalars(
-            sa.select(ServiceAgent.user_id).where(
-                ServiceAgent.institution_id == institution.id, ServiceAgent.user_id.is_not(None)
-            )
-        ),
-    ]
-    return list(db.session.scalars(sa.select(User).where(User.id.in_([i for i in ids if i]), User.active)))
-
-
 def answers_for(user: User, institution_id: int) -> bool:
     """The institution's account or one of its agents."""
     if not user.is_authenticated:
         return False
     institution = db.session.get(Institution, institution_id)
-    return institution is not None and user.id in {u.id for u in _institution_side(institution)}
+    return institution is not None and user.id in {u.id for u in institution.answering_users()}
 
 
 def rate(consultation: Consultation, user: User, stars: int | None, comment: str, today: date) -> Rating:
@@ -56,7 +44,7 @@ def rate(consultation: Consultation, user: User, stars: int | None, comment: str
         rating.follow_up_due = calendar.work_calendar().add_working_days(
             today, ratings.FOLLOW_UP_WORKING_DAYS
         )
-        for person in _institution_side(consultation.institution):
+        for person in consultation.institution.answering_users():
             notifications.notify(
                 person,
                 "negative_rating",
@@ -117,19 +105,17 @@ def follow_ups(today: date) -> list[Rating]:
 def remind_overdue(today: date) -> int:
     """`qzt tick`: tell the institution once when a follow-up is past its deadline."""
     stmt = sa.select(Rating).where(Rating.follow_up == FollowUpState.OPEN, Rating.follow_up_due < today)
-    queued = 0
-    for rating in db.session.scalars(stmt):
-        for person in _institution_side(rating.institution):
-            notice = notifications.notify(
-                person,
-                "follow_up_overdue",
-                "差评跟进已逾期",
-                f"差评跟进已于{rating.follow_up_due:%Y年%m月%d日}逾期，请尽快提交跟进说明。",
-                sms_params={"due": rating.follow_up_due.isoformat()},
-                dedupe_key=f"follow-up-overdue:{rating.id}:{person.id}",
-            )
-            queued += notice is not None
-    return queued
+    return sum(
+        notifications.notify_once(
+            rating.institution.answering_users(),
+            "follow_up_overdue",
+            "差评跟进已逾期",
+            f"差评跟进已于{rating.follow_up_due:%Y年%m月%d日}逾期，请尽快提交跟进说明。",
+            sms_params={"due": rating.follow_up_due.isoformat()},
+            key=f"follow-up-overdue:{rating.id}",
+        )
+        for rating in db.session.scalars(stmt)
+    )
 
 
 def summary(institution_id: int) -> tuple[float | None, int]:
