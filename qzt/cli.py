@@ -206,6 +206,7 @@ def tick_command(batch: int) -> None:
     homepages = homepage.remind_upkeep(clock.today())
     hidden, listed_again = supervision.apply_one_month_rule(clock.today())
     overdue_follow_ups = rating_follow_ups.remind_overdue(clock.today())
+    certificates = supervision.remind_certificates(clock.today())
     db.session.commit()
     if reminded:
         click.echo(f"补充材料截止提醒：新增{reminded}条。")
@@ -213,6 +214,8 @@ def tick_command(batch: int) -> None:
         click.echo(f"咨询即将超时提醒：新增{due_soon}条。")
     if homepages:
         click.echo(f"完善机构主页提醒：新增{homepages}条。")
+    if certificates:
+        click.echo(f"资质证书到期提醒：新增{certificates}条。")
     if overdue_follow_ups:
         click.echo(f"差评跟进逾期提醒：新增{overdue_follow_ups}条。")
     if hidden or listed_again:

@@ -207,3 +207,30 @@ def test_the_homepage_shows_the_average_from_five_ratings_without_names(
     db.session.commit()
     page = client.get(f"/institutions/{inst.id}").get_data(as_text=True)
     assert "服务评价 4.2 分（5 条评价）" in page and "保密企业名" not in page
+
+
+def test_art5_certificates_expiring_are_announced_at_30_and_7_days_and_staff_told_on_expiry(
+    app, runner, make_institution, make_user, login_as
+):
+    owner = make_user(Role.INSTITUTION, phone="13700000002")
+    make_user(Role.OPERATOR, phone="13700000004")
+    inst = make_institution(
+        "佛山市证书到期检测所",
+        qualifications=[("检验检测机构资质认定证书", date(2026, 4, 30))],
+        agents=[("李", "13700000021")],
+    )
+    inst.owner_id = owner.id
+    db.session.commit()
+    kinds = lambda kind: db.session.scalars(db.select(Notification).where(Notification.kind == kind)).all()  # noqa: E731
+    tick(app, runner, "2026-03-30T09:00:00+08:00")  # 31 days left: nothing yet
+    assert kinds("certificate_expiring") == []
+    tick(app, runner, "2026-03-31T09:00:00+08:00")  # 30 days
+    tick(app, runner, "2026-04-01T09:00:00+08:00")
+    assert [n.phone for n in kinds("certificate_expiring")] == ["13700000002"]
+    tick(app, runner, "2026-04-23T09:00:00+08:00")  # 7 days
+    assert len(kinds("certificate_expiring")) == 2
+    tick(app, runner, "2026-05-01T09:00:00+08:00")  # expired yesterday
+    tick(app, runner, "2026-05-02T09:00:00+08:00")
+    assert [n.phone for n in kinds("certificate_expired")] == ["13700000004"]
+    listing = login_as("operator").get("/staff/institutions").get_data(as_text=True)
+    assert "资质全部过期" in listing

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from qzt.core import audit, clock, notifications
 from qzt.extensions import db
-from qzt.models import Institution, ListingState, Role, ServiceAgent, ServiceItem, User
+from qzt.models import Institution, ListingState, Qualification, Role, ServiceAgent, ServiceItem, User
 from qzt.rules import sanctions
 
 
@@ -169,3 +169,57 @@ def institutions(state: str | None, q: str) -> list[Institution]:
     if q:
         stmt = stmt.where(Institution.name.contains(q.replace("%", "").replace("_", "")))
     return list(db.session.scalars(stmt.order_by(Institution.id).limit(200)))
+
+
+EXPIRY_NOTICES = (30, 7)  # days before a certificate's last day on which its institution is told, once each
+EXPIRED_LOOKBACK = 7  # days after expiry during which staff are still told (a tick that did not run)
+
+
+def remind_certificates(today: date) -> int:
+    """`qzt tick` (Art. 5): tell the institution once 30 days and once 7 days before a certificate expires,
+    and the operators once when it has expired; returns how many notices were queued."""
+    stmt = (
+        sa.select(Qualification)
+        .join(Institution)
+        .where(
+            Institution.listing_state == ListingState.LISTED,
+            Qualification.valid_until >= today - timedelta(days=EXPIRED_LOOKBACK),
+            Qualification.valid_until <= today + timedelta(days=max(EXPIRY_NOTICES)),
+        )
+    )
+    operators = None
+    queued = 0
+    for cert in db.session.scalars(stmt):
+        institution, left = cert.institution, (cert.valid_until - today).days
+        if left < 0:
+            operators = operators if operators is not None else _operators()
+            queued += notifications.notify_once(
+                operators,
+                "certificate_expired",
+                "入驻机构资质证书已过期",
+                f"“{institution.name}”的{cert.name}已于{cert.valid_until:%Y年%m月%d日}过期（第五条）。",
+                key=f"certificate-expired:{cert.id}",
+            )
+            continue
+        for days in sorted(EXPIRY_NOTICES):  # the nearest mark first
+            if left <= days:
+                queued += notifications.notify_once(
+                    [db.session.get(User, institution.owner_id)] if institution.owner_id else [],
+                    "certificate_expiring",
+                    "资质证书即将过期",
+                    f"贵机构的{cert.name}将于{cert.valid_until:%Y年%m月%d日}到期，请及时换证并在机构主页提交新证书。",
+                    sms_params={"date": cert.valid_until.isoformat()},
+                    key=f"certificate-expiring-{days}:{cert.id}",
+                )
+                break  # only the nearest mark: 7 days left does not also send the 30-day notice
+    return queued
+
+
+def _operators() -> list[User]:
+    return list(db.session.scalars(sa.select(User).where(User.role == Role.OPERATOR, User.active)))
+
+
+def all_certificates_expired(institution: Institution, today: date) -> bool:
+    """Flagged to staff: it has certificates and every one has lapsed."""
+    certs = institution.qualifications
+    return bool(certs) and all(q.is_expired(today) for q in certs)

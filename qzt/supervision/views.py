@@ -45,6 +45,7 @@ def institutions():
         state=state,
         q=q,
         states=[(s.value, s.label) for s in ListingState if s != ListingState.PENDING],
+        lapsed={i.id for i in rows if services.all_certificates_expired(i, clock.today())},
     )
 
 
