@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from qzt.consultations.services import ConsultRefused, managed_institution, side_of
 from qzt.core import audit, clock, notifications
@@ -144,6 +145,7 @@ def for_institution(institution: Institution) -> list[CaseReport]:
 def reported(institution_id: int | None, start: date | None, end: date | None) -> list[CaseReport]:
     """Submitted reports, newest first, of one institution or all, submitted from start to end (Beijing)."""
     stmt = sa.select(CaseReport).where(CaseReport.state == CaseState.SUBMITTED)
+    stmt = stmt.options(selectinload(CaseReport.institution))  # every row shows its institution
     if institution_id:
         stmt = stmt.where(CaseReport.institution_id == institution_id)
     if start:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage
 
 from qzt.consultations.services import ConsultRefused, Upkeep
@@ -203,6 +204,8 @@ def _recent_listed(today: date) -> list[Institution]:
         Institution.listing_state == ListingState.LISTED,
         Institution.opened_on >= today - timedelta(days=RECENT_DAYS),
     )
+    parts = (Institution.services, Institution.agents, Institution.qualifications)  # upkeep_status reads them
+    stmt = stmt.options(*(selectinload(part) for part in parts))
     return list(db.session.scalars(stmt.order_by(Institution.opened_on)))
 
 
@@ -217,15 +220,14 @@ def remind_upkeep(today: date) -> int:
         status = upkeep_status(institution, today)
         if not status.problems or status.overdue:
             continue
-        notice = notifications.notify(
-            db.session.get(User, institution.owner_id),
+        queued += notifications.notify_once(
+            [db.session.get(User, institution.owner_id)],
             "upkeep_due",
             "请完善机构主页",
             f"请于{status.deadline:%Y年%m月%d日}前完善机构主页（《管理办法》第十三条），尚需：{'；'.join(status.problems)}。",
             sms_params={"deadline": status.deadline.isoformat()},
-            dedupe_key=f"upkeep-due:{institution.id}:{institution.opened_on.isoformat()}",
+            key=f"upkeep-due:{institution.id}:{institution.opened_on.isoformat()}",
         )
-        queued += notice is not None
     return queued
 
 

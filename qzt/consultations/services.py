@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage
 
 from qzt.core import calendar as work_days
@@ -209,6 +210,7 @@ def _unread(read_at):
 def for_client(user: User) -> list[Consultation]:
     stmt = (
         sa.select(Consultation)
+        .options(selectinload(Consultation.institution))
         .where(Consultation.client_id == user.id)
         .order_by(Consultation.last_message_at.desc(), Consultation.id.desc())
     )
@@ -220,6 +222,7 @@ def for_institution(institution: Institution) -> list[Consultation]:
     unanswered = sa.and_(Consultation.first_reply_at.is_(None), Consultation.state == ConsultationState.OPEN)
     stmt = (
         sa.select(Consultation)
+        .options(selectinload(Consultation.client))
         .where(Consultation.institution_id == institution.id)
         .order_by(
             sa.case((unanswered, 0), else_=1),

@@ -5,6 +5,7 @@ its account is told why and what to do."""
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from qzt.core import audit, clock, notifications
 from qzt.extensions import db
@@ -168,6 +169,8 @@ def institutions(state: str | None, q: str) -> list[Institution]:
         stmt = stmt.where(Institution.listing_state == ListingState(state))
     if q:
         stmt = stmt.where(Institution.name.contains(q.replace("%", "").replace("_", "")))
+    # The list flags institutions whose every certificate lapsed: load them with their certificates.
+    stmt = stmt.options(selectinload(Institution.qualifications))
     return list(db.session.scalars(stmt.order_by(Institution.id).limit(200)))
 
 
