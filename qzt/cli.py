@@ -24,6 +24,7 @@ from qzt.models import Institution, Role, User
 from qzt.review.services import remind_deadlines
 from qzt.rules.calendar import to_beijing
 from qzt.rules.phone import mask
+from qzt.supervision import checks, complaints
 from qzt.supervision import ratings as rating_follow_ups
 from qzt.supervision import services as supervision
 
@@ -207,6 +208,8 @@ def tick_command(batch: int) -> None:
     hidden, listed_again = supervision.apply_one_month_rule(clock.today())
     overdue_follow_ups = rating_follow_ups.remind_overdue(clock.today())
     certificates = supervision.remind_certificates(clock.today())
+    complaints_overdue = complaints.remind_overdue(clock.today())
+    rectifications = checks.remind_rectifications(clock.today())
     db.session.commit()
     if reminded:
         click.echo(f"补充材料截止提醒：新增{reminded}条。")
@@ -218,6 +221,10 @@ def tick_command(batch: int) -> None:
         click.echo(f"资质证书到期提醒：新增{certificates}条。")
     if overdue_follow_ups:
         click.echo(f"差评跟进逾期提醒：新增{overdue_follow_ups}条。")
+    if complaints_overdue:
+        click.echo(f"投诉核查逾期提醒：新增{complaints_overdue}条。")
+    if rectifications:
+        click.echo(f"抽查整改提醒：新增{rectifications}条。")
     if hidden or listed_again:
         click.echo(f"第十七条：隐藏{hidden}家机构主页，恢复显示{listed_again}家。")
 

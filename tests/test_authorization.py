@@ -26,6 +26,8 @@ from qzt.models import (
 )
 from qzt.onboarding import draft
 from qzt.pledges import signing
+from qzt.supervision import checks, complaints
+from qzt.supervision import services as sanctions
 
 ROLES = (
     "anon",
@@ -196,6 +198,45 @@ MATRIX = {
     },
     ("POST", "supervision.verdict"): {**STAFF_FORBIDDEN, "enterprise": 400},  # no button pressed
     ("GET", "supervision.follow_ups"): STAFF_ONLY,
+    # Complaints (Art. 15, 17): anyone logged in but staff and the institution itself; complaint 1 is
+    # the enterprise's, still pending; staff check it.
+    ("GET", "supervision.complain"): {**STAFF_FORBIDDEN, "enterprise": 200, "inst_b": 200, "inst_a": 404},
+    ("POST", "supervision.complain"): {**STAFF_FORBIDDEN, "enterprise": 422, "inst_b": 422, "inst_a": 404},
+    ("GET", "supervision.my_complaints"): {
+        **dict.fromkeys(ROLES, 200),
+        "anon": "login",
+        "operator": "/staff/complaints",
+        "authority": "/staff/complaints",
+        "admin": "/staff/complaints",
+    },
+    ("GET", "supervision.complaint"): {**STAFF_ONLY, "enterprise": 200, "inst_a": 404, "inst_b": 404},
+    ("POST", "supervision.verify_complaint"): {**STAFF_ONLY, "operator": 400, "authority": 400, "admin": 403},
+    ("POST", "supervision.propose_expulsion"): {  # still pending: not yet 属实
+        **STAFF_ONLY,
+        "operator": 422,
+        "authority": 422,
+        "admin": 403,
+    },
+    ("POST", "supervision.refer_complaint"): {**STAFF_ONLY, "operator": 422, "authority": 422, "admin": 403},
+    ("GET", "supervision.staff_complaints"): STAFF_ONLY,
+    # Spot checks and credit records: the operator and the authority record them (an empty form: 422).
+    ("POST", "supervision.add_spot_check"): {**STAFF_ONLY, "operator": 422, "authority": 422, "admin": 403},
+    ("POST", "supervision.recheck"): {**STAFF_ONLY, "operator": 422, "authority": 422, "admin": 403},
+    ("POST", "supervision.add_credit_record"): {
+        **STAFF_ONLY,
+        "operator": 422,
+        "authority": 422,
+        "admin": 403,
+    },
+    ("GET", "supervision.spot_checks"): STAFF_ONLY,
+    # The 清退通知 of an expelled institution: anyone verifies it; its PDF for its account and staff.
+    ("GET", "supervision.notice"): ALL,
+    ("GET", "supervision.notice_pdf"): {
+        **dict.fromkeys(ROLES, 404),
+        "operator": 200,
+        "authority": 200,
+        "admin": 200,
+    },
     ("GET", "auth.activate"): ALL,
     ("POST", "auth.activate"): dict.fromkeys(ROLES, 422),
     ("GET", "auth.staff_users"): {**STAFF_ONLY, "operator": 403, "authority": 403},
@@ -251,6 +292,28 @@ def world(app, make_user, login_as, make_institution, make_application):
     )
     db.session.add(rating)
     db.session.commit()
+    complaint = complaints.file(
+        listed,
+        users["enterprise"],
+        agent_id=None,
+        body="客服答应回电却一直没有联系。",
+        may_contact=False,
+        evidence=[],
+        today=date(2026, 3, 2),
+    )
+    check = checks.record_spot_check(
+        listed,
+        users["operator"],
+        checked_on=date(2026, 1, 5),
+        subject="主页资质",
+        finding="证书过期",
+        result="rectify",
+        rectify_by=date(2026, 1, 20),
+        files=[],
+    )
+    gone = make_institution("佛山市已清退检测所")
+    letter = sanctions.expel(gone, users["authority"], "logo_misuse", "擅自使用平台标志", "")
+    db.session.commit()
     values = {
         "institution_id": listed.id,
         "file_id": licence.id,
@@ -271,6 +334,9 @@ def world(app, make_user, login_as, make_institution, make_application):
         "change_id": change.id,
         "rating_id": 1,
         "decision": "accept",
+        "complaint_id": complaint.id,
+        "check_id": check.id,
+        "notice_code": letter.code,
     }
     return {"clients": clients, "values": values}
 

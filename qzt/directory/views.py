@@ -6,7 +6,7 @@ from qzt.core.http import is_fragment
 from qzt.core.pagecache import cached_for_anonymous
 from qzt.directory import bp, forms, search
 from qzt.extensions import db
-from qzt.models import Institution, ListingState, Rating
+from qzt.models import ExpulsionNotice, Institution, ListingState, Rating
 from qzt.rules import ratings
 from qzt.rules.sanctions import EXPULSION_CAUSES
 
@@ -41,7 +41,15 @@ def institution(institution_id: int):
     """An institution's public homepage."""
     inst = db.session.get(Institution, institution_id)
     if inst is not None and inst.listing_state in (ListingState.EXPELLED, ListingState.REMOVED):
-        return render_template("directory/closed.html", inst=inst, causes=EXPULSION_CAUSES), 410
+        notice = db.session.scalar(
+            db.select(ExpulsionNotice)
+            .where(ExpulsionNotice.institution_id == inst.id)
+            .order_by(ExpulsionNotice.id.desc())
+            .limit(1)
+        )
+        return render_template(
+            "directory/closed.html", inst=inst, causes=EXPULSION_CAUSES, notice=notice
+        ), 410
     if inst is None or not inst.is_listed:
         abort(404)
     stars = list(db.session.scalars(db.select(Rating.stars).where(Rating.institution_id == inst.id)))

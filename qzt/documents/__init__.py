@@ -1,11 +1,13 @@
 """The one PDF path: render a print template from templates/pdf/ and lay it out with WeasyPrint."""
 
+import base64
 import mimetypes
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 from urllib.request import url2pathname
 
-from flask import current_app, render_template
+import segno
+from flask import Response, current_app, render_template
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -44,3 +46,23 @@ def render_pdf(template: str, **ctx) -> bytes:
     # base_url lets a template link further files from templates/pdf/ by relative URL.
     document = HTML(string=html, base_url=f"{root}/", url_fetcher=fetcher)
     return document.write_pdf(stylesheets=stylesheets)
+
+
+def data_uri(mime: str, data: bytes) -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def qr_data_uri(url: str) -> str:
+    """A verification QR code for a printed document, as an image the print template embeds."""
+    return segno.make(url, error="m").png_data_uri(scale=4, border=2)
+
+
+def pdf_response(data: bytes, ascii_name: str, name: str) -> Response:
+    """A PDF download: the Chinese file name for browsers that take it, the ASCII one for the rest."""
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -34,9 +34,15 @@ from qzt.models.notification import DeliveryState, Notification
 from qzt.models.pledge import AppendOnlyError, PledgeSignature
 from qzt.models.review import CalendarCorrection, WithdrawalRequest, WithdrawalState
 from qzt.models.site import SiteState
+from qzt.models.supervision import Complaint, ComplaintState, CreditRecord, ExpulsionNotice, SpotCheck
 from qzt.models.user import OneTimeCode, Role, User
 
 __all__ = [
+    "Complaint",
+    "ComplaintState",
+    "CreditRecord",
+    "ExpulsionNotice",
+    "SpotCheck",
     "FollowUpState",
     "Rating",
     "ChangeState",

@@ -1,21 +1,14 @@
 """The signed pledge (承诺书, Annex 1) as a PDF, with the evidence that ties it to its signature."""
 
-import base64
-
-import segno
 from flask import url_for
 
 from qzt.core import files
-from qzt.documents import render_pdf
+from qzt.documents import data_uri, qr_data_uri, render_pdf
 from qzt.models import PledgeSignature
 from qzt.pledges import texts
 from qzt.rules.calendar import to_beijing
 
 TEMPLATE = "pdf/pledge.html"
-
-
-def data_uri(mime: str, data: bytes) -> str:
-    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 def pledge_context(signature: PledgeSignature) -> dict:
@@ -31,7 +24,7 @@ def pledge_context(signature: PledgeSignature) -> dict:
         "signed_at": to_beijing(signature.signed_at),
         "signature_image": data_uri(stored.mime, files.read(stored)) if stored else None,
         "verify_url": verify_url,
-        "qr": segno.make(verify_url, error="m").png_data_uri(scale=4, border=2),
+        "qr": qr_data_uri(verify_url),
     }
 
 

@@ -1,10 +1,9 @@
 """The signed pledge (Annex 1): a public page to verify it, and its PDF for the applicant and staff."""
 
-from urllib.parse import quote
-
-from flask import Response, abort, render_template
+from flask import abort, render_template
 from flask_login import current_user
 
+from qzt.documents import pdf_response
 from qzt.models import PledgeSignature, User
 from qzt.pledges import bp, pdf, signing
 from qzt.rules.calendar import to_beijing
@@ -42,11 +41,6 @@ def pledge_pdf(code: str):
     signature = get_signature_or_404(code)
     if not can_download(current_user, signature):
         abort(404)
-    response = Response(pdf.pledge_pdf(signature), mimetype="application/pdf")
-    name = quote(f"承诺书-{signature.code}.pdf")
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"pledge-{signature.code}.pdf\"; filename*=UTF-8''{name}"
+    return pdf_response(
+        pdf.pledge_pdf(signature), f"pledge-{signature.code}.pdf", f"承诺书-{signature.code}.pdf"
     )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response

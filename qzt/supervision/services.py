@@ -2,6 +2,7 @@
 one-month rule hides and re-lists by itself. Every change is audited (the institution's timeline) and
 its account is told why and what to do."""
 
+import secrets
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -9,7 +10,16 @@ from sqlalchemy.orm import selectinload
 
 from qzt.core import audit, clock, notifications
 from qzt.extensions import db
-from qzt.models import Institution, ListingState, Qualification, Role, ServiceAgent, ServiceItem, User
+from qzt.models import (
+    ExpulsionNotice,
+    Institution,
+    ListingState,
+    Qualification,
+    Role,
+    ServiceAgent,
+    ServiceItem,
+    User,
+)
 from qzt.rules import sanctions
 
 
@@ -70,8 +80,11 @@ def unhide(institution: Institution, by: User, reason: str, ip: str = "") -> Non
     )
 
 
-def expel(institution: Institution, by: User, cause: str, reason: str, evidence: str, ip: str = "") -> None:
-    """[清退] by the authority (Art. 12(2), 17), for one of Art. 17's causes; the homepage closes at once."""
+def expel(
+    institution: Institution, by: User, cause: str, reason: str, evidence: str, ip: str = ""
+) -> ExpulsionNotice:
+    """[清退] by the authority (Art. 12(2), 17), for one of Art. 17's causes; the homepage closes at once
+    and the institution gets its 清退通知, a letter anyone can verify by its code."""
     if by.role != Role.AUTHORITY:
         raise SanctionRefused("清退由平台管理单位（质量发展科）决定")
     if institution.listing_state not in (ListingState.LISTED, ListingState.HIDDEN):
@@ -91,14 +104,27 @@ def expel(institution: Institution, by: User, cause: str, reason: str, evidence:
         cause=cause,
         evidence=evidence.strip(),
     )
+    notice = ExpulsionNotice(
+        institution_id=institution.id,
+        code=secrets.token_urlsafe(16),
+        institution_name=institution.name,
+        uscc=institution.uscc,
+        cause=cause,
+        reason=reason.strip(),
+        issued_at=institution.closed_at,
+        issued_by_id=by.id,
+    )
+    db.session.add(notice)
+    db.session.flush()
     label = sanctions.EXPULSION_CAUSES[cause]
     _tell(
         institution,
         "expelled",
         "清退通知",
         f"因{label}，“{institution.name}”已被清退出佛山企质通（《管理办法》第十二条、第十七条）。理由：{reason.strip()}。"
-        "请处理完相关遗留问题。",
+        f"请处理完相关遗留问题。清退通知书见 /notices/{notice.code} （登录后可下载PDF）。",
     )
+    return notice
 
 
 def remove(institution: Institution, by: User, reason: str, ip: str = "") -> None:
