@@ -25,6 +25,7 @@ from qzt.review.services import remind_deadlines
 from qzt.rules.calendar import to_beijing
 from qzt.rules.phone import mask
 from qzt.supervision import checks, complaints
+from qzt.supervision import demo as supervision_demo
 from qzt.supervision import ratings as rating_follow_ups
 from qzt.supervision import services as supervision
 
@@ -106,13 +107,21 @@ def demo_command(count: int, if_empty: bool, history: bool) -> None:
         made = consultation_demo.create_history(
             ids[:HISTORY_INSTITUTIONS], clock.now(), enterprise.password_hash, [enterprise]
         )
+        watched = supervision_demo.create_history(
+            ids[:HISTORY_INSTITUTIONS],
+            clock.today(),
+            clock.now(),
+            created.get(Role.OPERATOR),
+            created.get(Role.AUTHORITY),
+        )
     db.session.commit()
     click.echo(f"已生成{len(ids)}家演示机构（用时{time.perf_counter() - started:.1f}秒）。")
     if created:
         click.echo(f"已创建{len(created)}个演示账号，运行 flask --app app qzt accounts 查看。")
     if made:
         click.echo(
-            f"已生成演示历史：{made.enterprises}家企业用户，{made.consultations}条咨询，{made.cases}个服务案例。"
+            f"已生成演示历史：{made.enterprises}家企业用户，{made.consultations}条咨询，{made.cases}个服务案例，"
+            f"{watched.ratings}条服务评价，{watched.complaints}件投诉，{watched.spot_checks}次抽查。"
         )
 
 

@@ -204,3 +204,34 @@ def test_demo_history_looks_like_a_platform_in_use(runner):
     assert {DealState.CONFIRMED, DealState.DISPUTED} <= {c.deal_state for c in rows}
     assert db.session.scalar(sa.select(sa.func.count(CaseReport.id))) > 10
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 0  # no SMS queued
+
+
+def test_demo_supervision_history_ratings_complaints_checks_and_expiring_certificates(app, runner):
+    """Issue 10: ratings with 差评 follow-ups, complaints in each state, spot checks with an open 整改,
+    a credit record, and certificates that run out within 30 days of today (the platform clock)."""
+    from datetime import timedelta
+
+    from qzt.models import Complaint, CreditRecord, FollowUpState, Qualification, Rating, SpotCheck
+
+    app.config["QZT_CLOCK"] = "2026-11-27T10:00:00+08:00"
+    result = runner.invoke(args=["qzt", "demo", "--count", "40"])
+    assert result.exit_code == 0 and "条服务评价" in result.output
+    ratings = db.session.scalars(sa.select(Rating)).all()
+    assert len(ratings) > 50 and {r.stars for r in ratings} == {1, 2, 3, 4, 5}
+    assert FollowUpState.SATISFIED in {r.follow_up for r in ratings}
+    assert {c.state.value for c in db.session.scalars(sa.select(Complaint))} == {
+        "pending",
+        "substantiated",
+        "unfounded",
+    }
+    assert any(c.awaiting_recheck for c in db.session.scalars(sa.select(SpotCheck)))
+    assert db.session.scalar(sa.select(sa.func.count(CreditRecord.id))) >= 1
+    today = date(2026, 11, 27)
+    soon = db.session.scalars(
+        sa.select(Qualification).where(
+            Qualification.valid_until >= today, Qualification.valid_until <= today + timedelta(days=30)
+        )
+    ).all()
+    assert 3 <= len(soon) <= 10
+    valid = db.session.scalars(sa.select(Qualification).where(Qualification.valid_until >= today)).all()
+    assert len(valid) > 0.8 * db.session.scalar(sa.select(sa.func.count(Qualification.id)))

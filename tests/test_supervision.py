@@ -234,3 +234,84 @@ def test_art5_certificates_expiring_are_announced_at_30_and_7_days_and_staff_tol
     assert [n.phone for n in kinds("certificate_expired")] == ["13700000004"]
     listing = login_as("operator").get("/staff/institutions").get_data(as_text=True)
     assert "资质全部过期" in listing
+
+
+def test_tick_is_idempotent_a_second_run_at_the_same_moment_changes_nothing(
+    app, runner, make_institution, make_user
+):
+    """Every time-driven rule at once: the one-month rule, certificate expiry, an overdue 差评 follow-up,
+    an overdue complaint check, a passed 整改 deadline. The first tick acts; the second adds nothing."""
+    from qzt.models import Complaint, ComplaintState, Consultation, SpotCheck
+
+    owner = make_user(Role.INSTITUTION, phone="13700000002")
+    operator = make_user(Role.OPERATOR, phone="13700000004")
+    client = make_user(Role.ENTERPRISE, phone="13700000001")
+    inst = make_institution(
+        "佛山市定时任务检测所",
+        qualifications=[("CMA资质认定证书", date(2026, 5, 8)), ("CNAS认可证书", date(2026, 4, 30))],
+        agents=[("李客服", "13700000021")],
+    )
+    inst.owner_id = owner.id
+    lacking = make_institution("佛山市无客服检测所", opened_on=date(2026, 3, 1), agents=[])
+    asked = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+    consultation = Consultation(
+        institution_id=inst.id, client_id=client.id, topic="其他", asked_at=asked, due_at=asked
+    )
+    db.session.add(consultation)
+    db.session.add(
+        Rating(
+            consultation=consultation,
+            institution_id=inst.id,
+            stars=1,
+            follow_up=FollowUpState.OPEN,
+            follow_up_due=date(2026, 4, 20),
+        )
+    )
+    db.session.add(
+        Complaint(
+            institution_id=inst.id,
+            complainant_id=client.id,
+            body="客服答应回电却一直没有联系。",
+            state=ComplaintState.PENDING,
+            due_on=date(2026, 4, 20),
+        )
+    )
+    db.session.add(
+        SpotCheck(
+            institution_id=inst.id,
+            checked_on=date(2026, 4, 1),
+            subject="主页资质",
+            result="rectify",
+            rectify_by=date(2026, 4, 20),
+            recorded_by_id=operator.id,
+        )
+    )
+    db.session.commit()
+
+    def snapshot():
+        db.session.expire_all()
+        return (
+            sorted(db.session.scalars(db.select(Notification.dedupe_key)).all(), key=str),
+            db.session.scalar(db.select(db.func.count(Notification.id))),
+            db.session.scalar(db.select(db.func.count(AuditRecord.id))),
+            [
+                i.listing_state
+                for i in (db.session.get(type(inst), inst.id), db.session.get(type(inst), lacking.id))
+            ],
+        )
+
+    before = snapshot()
+    first = tick(app, runner, "2026-05-04T09:00:00+08:00")
+    after_first = snapshot()
+    for said in (
+        "资质证书到期提醒",
+        "差评跟进逾期提醒",
+        "投诉核查逾期提醒",
+        "抽查整改提醒",
+        "第十七条：隐藏1家",
+    ):
+        assert said in first
+    assert after_first != before and after_first[3][1] == ListingState.HIDDEN
+    second = tick(app, runner, "2026-05-04T09:00:00+08:00")
+    assert snapshot() == after_first
+    assert "新增" not in second and "第十七条" not in second
