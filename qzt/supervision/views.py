@@ -107,6 +107,7 @@ def _render(inst: Institution, form: SanctionForm, status: int = 200, **forms):
         results=SPOT_CHECK_RESULTS,
         rechecks=RECHECK_RESULTS,
         credit_kinds=CREDIT_KINDS,
+        state_labels={s.value: s.label for s in ListingState},
         today=clock.today(),
     ), status
 
