@@ -1,6 +1,7 @@
 """Complaints, spot checks, credit records, the 清退通知 letter (Art. 5, 12, 15, 17; Annex 2 items 1–2)."""
 
 import io
+import re
 import subprocess
 from datetime import date
 
@@ -332,5 +333,5 @@ def test_art17_expulsion_notice_pdf_verifies_by_its_code(listed, login_as, clien
     assert "清退通知书" in text and listed.name in text and notice.code in text
     assert f"/notices/{notice.code}" in text
     info = subprocess.run(["pdfinfo", str(tmp_path / "n.pdf")], capture_output=True, text=True).stdout
-    assert "Pages:          1" in info  # a letter of one page, its evidence at the foot
+    assert re.search(r"^Pages:\s+1$", info, re.M)  # a letter of one page, its evidence at the foot
     assert db.session.get(type(listed), listed.id).listing_state == ListingState.EXPELLED
