@@ -123,7 +123,9 @@ def test_art15_art17_one_star_to_expulsion_in_the_browser(people, page, closed_c
     )
     expel = page_a.locator("form#expel")
     expect(expel.get_by_label("清退原因（第十七条）")).to_have_value("complaint_serious")
-    expect(expel.get_by_label("清退原因（第十七条）").locator("option:checked")).to_have_text("投诉查实情节较重")
+    expect(expel.get_by_label("清退原因（第十七条）").locator("option:checked")).to_have_text(
+        "投诉查实情节较重"
+    )
     expect(expel.locator("#evidence")).to_have_value(re.compile(re.escape(complaint_path) + "$"))
     expel.locator("#reason-expel").fill("投诉经查实，情节较重，依第十七条清退。")
     expel.get_by_role("button", name="清退", exact=True).click()

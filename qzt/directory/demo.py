@@ -611,7 +611,7 @@ def _qualifications(rng: random.Random, profile: Profile, opened_on: date) -> li
     result = []
     for name, pattern, issuer in chosen:
         issued = opened_on - timedelta(days=rng.randint(30, 1500))
-        if rng.random() < 0.08:  # a few have lapsed since
+        if rng.random() < 0.03:  # a few have lapsed since
             valid_until = date(2024, 1, 1) + timedelta(days=rng.randrange(1000))
         else:
             valid_until = date(2027, 1, 1) + timedelta(days=rng.randrange(1800))
