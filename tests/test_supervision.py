@@ -315,3 +315,19 @@ def test_tick_is_idempotent_a_second_run_at_the_same_moment_changes_nothing(
     second = tick(app, runner, "2026-05-04T09:00:00+08:00")
     assert snapshot() == after_first
     assert "新增" not in second and "第十七条" not in second
+
+
+def test_art5_an_institution_whose_every_certificate_lapsed_is_flagged_and_staff_decide(
+    app, make_institution, login_as
+):
+    app.config["QZT_CLOCK"] = "2026-06-01T10:00:00+08:00"
+    lapsed = make_institution("佛山市证书过期检测所", qualifications=[("CMA资质认定证书", date(2026, 5, 31))])
+    current = make_institution("佛山市证书有效检测所", qualifications=[("CMA资质认定证书", date(2026, 6, 1))])
+    operator = login_as("operator")
+    assert "全部过期" in operator.get(f"/staff/institutions/{lapsed.id}").get_data(as_text=True)
+    assert "全部过期" not in operator.get(f"/staff/institutions/{current.id}").get_data(as_text=True)
+    db.session.refresh(lapsed)
+    assert lapsed.listing_state == ListingState.LISTED  # nothing hides it by itself: staff decide
+    assert act(operator, lapsed, "hide", reason="资质证书已全部过期").status_code == 302
+    db.session.refresh(lapsed)
+    assert lapsed.listing_state == ListingState.HIDDEN

@@ -17,7 +17,7 @@ class SanctionForm(FlaskForm):
     cause = SelectField(
         "清退原因（第十七条）", choices=choices(*EXPULSION_CAUSES.items()), validate_choice=False
     )
-    evidence = LongText("证据（文件编号、链接或说明）", max_length=2000)
+    evidence = LongText("证据（投诉、抽查的链接或说明）", max_length=2000)
 
 
 class RatingForm(FlaskForm):

@@ -108,6 +108,7 @@ def _render(inst: Institution, form: SanctionForm, status: int = 200, **forms):
         rechecks=RECHECK_RESULTS,
         credit_kinds=CREDIT_KINDS,
         state_labels={s.value: s.label for s in ListingState},
+        lapsed=services.all_certificates_expired(inst, clock.today()),
         today=clock.today(),
     ), status
 
