@@ -261,7 +261,7 @@ def complain(institution_id: int):
     kept = _own_files(form.kept_ids()) if form.is_submitted() else []
     problems = []
     if form.validate_on_submit():
-        kept, problems = _accept_evidence(kept)
+        kept, problems = _accept_uploads("evidence", "complaint", kept)
         db.session.commit()  # accepted uploads are kept whatever else is wrong
         if not problems:
             try:
@@ -303,17 +303,20 @@ def _own_files(ids: list[int]) -> list[StoredFile]:
     return list(rows)
 
 
-def _accept_evidence(kept: list[StoredFile]) -> tuple[list[StoredFile], list[str]]:
-    """Store each chosen file that passes the upload checks; say what was wrong with the others."""
-    problems = []
-    for upload in request.files.getlist("evidence"):
+def _accept_uploads(
+    field: str, purpose: str, kept: list[StoredFile] | None = None
+) -> tuple[list[StoredFile], list[str]]:
+    """Store each file chosen in `field` that passes the upload checks, up to MAX_FILES with those `kept`
+    already; say what was wrong with the others."""
+    kept, problems = list(kept or []), []
+    for upload in request.files.getlist(field):
         if not upload.filename:
             continue
         if len(kept) >= MAX_FILES:
-            problems.append(f"证据材料最多{MAX_FILES}个文件，“{upload.filename[:60]}”未上传")
+            problems.append(f"最多{MAX_FILES}个文件，“{upload.filename[:60]}”未上传")
             continue
         try:
-            kept.append(files.accept(current_user, "complaint", upload))
+            kept.append(files.accept(current_user, purpose, upload))
         except UploadRejected as rejected:
             problems.append(f"“{upload.filename[:60]}”：{rejected}")
     return kept, problems
@@ -454,7 +457,7 @@ def add_spot_check(institution_id: int):
     form = SpotCheckForm()
 
     def change():
-        stored, problems = _accept_staff_files()
+        stored, problems = _accept_uploads("files", "spot_check")
         if problems:
             raise checks.CheckRefused("；".join(problems))
         checks.record_spot_check(
@@ -470,17 +473,6 @@ def add_spot_check(institution_id: int):
         )
 
     return _institution_step(inst, "spot_check", form, change, "抽查记录已保存")
-
-
-def _accept_staff_files() -> tuple[list[StoredFile], list[str]]:
-    stored, problems = [], []
-    for upload in request.files.getlist("files")[:MAX_FILES]:
-        try:
-            if (kept := files.accept(current_user, "spot_check", upload)) is not None:
-                stored.append(kept)
-        except UploadRejected as rejected:
-            problems.append(f"“{upload.filename[:60]}”：{rejected}")
-    return stored, problems
 
 
 @bp.post("/staff/spot-checks/<id:check_id>/recheck")
