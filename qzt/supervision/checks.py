@@ -5,12 +5,13 @@ Each is written to the institution's timeline; a spot check that is not 合格 t
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from qzt.core import audit, clock, notifications
 from qzt.extensions import db
 from qzt.models import CreditRecord, Institution, Role, SpotCheck, StoredFile, User
 from qzt.rules import supervision as rules
-from qzt.supervision.complaints import staff
+from qzt.supervision.services import staff
 
 RECORDERS = (Role.OPERATOR, Role.AUTHORITY)
 
@@ -99,7 +100,11 @@ def recheck(check: SpotCheck, by: User, outcome: str, note: str, ip: str = "") -
 def remind_rectifications(today: date) -> int:
     """`qzt tick`: tell the institution once a few days before a 整改 deadline and the operators once it
     has passed without a re-check."""
-    waiting = sa.select(SpotCheck).where(SpotCheck.result == "rectify", SpotCheck.recheck.is_(None))
+    waiting = (
+        sa.select(SpotCheck)
+        .where(SpotCheck.result == "rectify", SpotCheck.recheck.is_(None))
+        .options(selectinload(SpotCheck.institution))
+    )
     queued = 0
     operators = None
     for check in db.session.scalars(waiting):
@@ -199,7 +204,10 @@ def _tell_institution(institution: Institution, kind: str, title: str, body: str
 def recent(limit: int = 200) -> list[SpotCheck]:
     """The 限期整改 awaiting a re-check first (nearest deadline first), then the latest checks."""
     rows = db.session.scalars(
-        sa.select(SpotCheck).order_by(SpotCheck.checked_on.desc(), SpotCheck.id.desc()).limit(limit)
+        sa.select(SpotCheck)
+        .options(selectinload(SpotCheck.institution))
+        .order_by(SpotCheck.checked_on.desc(), SpotCheck.id.desc())
+        .limit(limit)
     ).all()
     waiting = sorted((c for c in rows if c.awaiting_recheck), key=lambda c: c.rectify_by)
     return waiting + [c for c in rows if not c.awaiting_recheck]

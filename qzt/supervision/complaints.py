@@ -12,6 +12,7 @@ from qzt.extensions import db
 from qzt.models import Complaint, ComplaintState, Institution, ListingState, Role, StoredFile, User
 from qzt.rules import complaints as rules
 from qzt.rules.calendar import to_beijing
+from qzt.supervision.services import staff
 
 BODY_MIN = 10
 COMPLAINABLE = (ListingState.LISTED, ListingState.HIDDEN, ListingState.WITHDRAWN, ListingState.EXPELLED)
@@ -19,10 +20,6 @@ COMPLAINABLE = (ListingState.LISTED, ListingState.HIDDEN, ListingState.WITHDRAWN
 
 class ComplaintRefused(ValueError):
     """What stops it, in Chinese."""
-
-
-def staff(*roles: Role) -> list[User]:
-    return list(db.session.scalars(sa.select(User).where(User.role.in_(roles), User.active)))
 
 
 def may_complain(user: User, institution: Institution) -> bool:
@@ -199,7 +196,11 @@ def evidence_files(complaint: Complaint) -> list[StoredFile]:
 
 def remind_overdue(today: date) -> int:
     """`qzt tick`: tell the operators once when a complaint's check is past its deadline."""
-    stmt = sa.select(Complaint).where(Complaint.state == ComplaintState.PENDING, Complaint.due_on < today)
+    stmt = (
+        sa.select(Complaint)
+        .where(Complaint.state == ComplaintState.PENDING, Complaint.due_on < today)
+        .options(selectinload(Complaint.institution))
+    )
     overdue = list(db.session.scalars(stmt))
     if not overdue:
         return 0

@@ -89,6 +89,7 @@ def institution(institution_id: int):
 
 
 def _render(inst: Institution, form: SanctionForm, status: int = 200, **forms):
+    spot_checks = checks.spot_checks_of(inst)
     return render_template(
         "supervision/institution.html",
         inst=inst,
@@ -97,9 +98,9 @@ def _render(inst: Institution, form: SanctionForm, status: int = 200, **forms):
         timeline_words=TIMELINE,
         causes=EXPULSION_CAUSES,
         complaints=complaints.of_institution(inst),
-        spot_checks=checks.spot_checks_of(inst),
+        spot_checks=spot_checks,
         credit_records=checks.credit_records_of(inst),
-        check_files=checks.files_by_id([i for c in checks.spot_checks_of(inst) for i in c.file_ids or []]),
+        check_files=checks.files_by_id([i for c in spot_checks for i in c.file_ids or []]),
         notices=letters.of_institution(inst),
         spot_form=forms.get("spot_check") or SpotCheckForm(formdata=None),
         recheck_form=forms.get("recheck") or RecheckForm(formdata=None),
