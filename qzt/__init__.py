@@ -66,6 +66,7 @@ AREAS = (
     "operations",
     "consultations",
     "supervision",
+    "assessments",
 )
 
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
+from qzt.assessments import services as assessments
 from qzt.auth.services import AccountError, create_user, register_enterprise
 from qzt.consultations import demo as consultation_demo
 from qzt.consultations import homepage
@@ -24,12 +25,17 @@ from qzt.models import Institution, Role, User
 from qzt.review.services import remind_deadlines
 from qzt.rules.calendar import to_beijing
 from qzt.rules.phone import mask
+from qzt.rules.values import parse_date
 from qzt.supervision import checks, complaints
 from qzt.supervision import demo as supervision_demo
 from qzt.supervision import ratings as rating_follow_ups
 from qzt.supervision import services as supervision
 
 qzt = AppGroup("qzt", help="佛山企质通：导入入驻机构、生成演示数据、创建和查看账号。")
+
+
+assessment_group = AppGroup("assessments", help="年度考核（第十六条）。")
+qzt.add_command(assessment_group)
 
 
 def init_app(app) -> None:
@@ -253,3 +259,18 @@ def tick_command(batch: int) -> None:
         for n in notifications.stuck():
             started = to_beijing(n.claimed_at)
             click.echo(f"  #{n.id}  {mask(n.phone)}  {n.kind}  {n.title}  开始发送于{started:%Y-%m-%d %H:%M}")
+
+
+@assessment_group.command("open")
+@click.option("--on", "on", default=None, metavar="YYYY-MM-DD", help="按这一天计算（默认：平台时钟的今天）")
+@_database_errors
+def open_assessments_command(on: str | None) -> None:
+    """为截至当天已结束、尚无评分表的每个考核周期生成评分表，并按记录预填。可重复运行；供定时任务每天运行。"""
+    day = clock.today()
+    if on is not None:
+        day = parse_date(on)
+        if day is None:
+            _fail(f"日期格式不对：{on}（应为 YYYY-MM-DD，例如 2026-07-01）")
+    opened = assessments.open_due(day)
+    db.session.commit()
+    click.echo(f"截至{day.isoformat()}：新生成考核评分表{len(opened)}份。")

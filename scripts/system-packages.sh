@@ -4,7 +4,7 @@
 #   scripts/system-packages.sh test   that, plus what the tests start (PostgreSQL, Chromium, pdftotext)
 set -euo pipefail
 
-run_packages=(python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk nodejs npm)
+run_packages=(python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fonts-dejavu-core nodejs npm)
 test_packages=(postgresql chromium poppler-utils)
 
 wanted=("${run_packages[@]}")

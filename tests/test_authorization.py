@@ -11,6 +11,7 @@ from factories import application_data
 from onboarding_helpers import PDF
 from shared_fixtures import csrf
 
+from qzt.assessments import services as assessments
 from qzt.consultations import cases, homepage
 from qzt.consultations import services as consultations
 from qzt.core import files
@@ -237,6 +238,19 @@ MATRIX = {
         "authority": 200,
         "admin": 200,
     },
+    # The annual assessment (Art. 16): staff read and print; the operator reviews, the authority decides;
+    # the listed institution's own account sees its confirmed results. Assessment 1 is being reviewed.
+    ("GET", "assessments.staff_list"): STAFF_ONLY,
+    ("GET", "assessments.staff_sheet"): STAFF_ONLY,
+    ("GET", "assessments.staff_pdf"): STAFF_ONLY,
+    ("GET", "assessments.blank_pdf"): STAFF_ONLY,
+    ("POST", "assessments.review"): {**NO_ONE_BUT("operator"), "operator": "/staff/assessments/1"},
+    ("POST", "assessments.confirm"): {**NO_ONE_BUT("authority"), "authority": "/staff/assessments/1"},
+    ("POST", "assessments.send_back"): {**NO_ONE_BUT("authority"), "authority": 422},  # not submitted
+    ("GET", "assessments.verify"): ALL,
+    ("GET", "assessments.workbench"): {**NO_ONE_BUT("inst_a"), "inst_a": 200, "inst_b": 404},
+    ("POST", "assessments.upload_summary"): {**NO_ONE_BUT("inst_a"), "inst_a": 422, "inst_b": 404},
+    ("GET", "assessments.own_pdf"): {**NO_ONE_BUT("inst_a"), "inst_a": 404, "inst_b": 404},  # unconfirmed
     ("GET", "auth.activate"): ALL,
     ("POST", "auth.activate"): dict.fromkeys(ROLES, 422),
     ("GET", "auth.staff_users"): {**STAFF_ONLY, "operator": 403, "authority": 403},
@@ -311,6 +325,7 @@ def world(app, make_user, login_as, make_institution, make_application):
         rectify_by=date(2026, 1, 20),
         files=[],
     )
+    assessment = assessments.open_due(date(2026, 8, 1))[0]
     gone = make_institution("佛山市已清退检测所")
     letter = sanctions.expel(gone, users["authority"], "logo_misuse", "擅自使用平台标志", "")
     db.session.commit()
@@ -337,6 +352,9 @@ def world(app, make_user, login_as, make_institution, make_application):
         "complaint_id": complaint.id,
         "check_id": check.id,
         "notice_code": letter.code,
+        "assessment_id": assessment.id,
+        "assessment_code": assessment.code,
+        "cycle_number": 1,
     }
     return {"clients": clients, "values": values}
 

@@ -9,6 +9,7 @@ import pytest
 from onboarding_helpers import PDF
 from shared_fixtures import csrf
 
+from qzt.assessments import records
 from qzt.extensions import db
 from qzt.models import (
     AuditRecord,
@@ -21,8 +22,6 @@ from qzt.models import (
     Role,
     SpotCheck,
 )
-from qzt.supervision import checks
-from qzt.supervision import complaints as complaint_service
 
 
 def post(client, path, page=None, **data):
@@ -209,7 +208,7 @@ def test_annex2_item2_counts_substantiated_complaints_filed_in_the_cycle(app, li
             file_complaint(login_as("enterprise"), listed, body="客服答应回电却一直没有联系，延误了送检。")
             complaint = db.session.scalar(db.select(Complaint).order_by(Complaint.id.desc()))
         verify(operator, complaint, "substantiated")
-    cycle = complaint_service.substantiated_between(listed.id, date(2026, 3, 1), date(2027, 3, 1))
+    cycle = records.substantiated_complaints(listed.id, date(2026, 3, 1), date(2027, 3, 1))
     assert len(cycle) == 4
     from qzt.rules.complaints import item2_deducts
 
@@ -303,7 +302,7 @@ def test_annex2_item1_reads_credit_records_of_three_years_before_the_cycle_end(a
         )
         assert ok.status_code == 302
     assert db.session.scalar(db.select(db.func.count(CreditRecord.id))) == 4
-    counted = checks.credit_for_item1(listed.id, date(2027, 3, 1))
+    counted = records.credit_records(listed.id, date(2027, 3, 1))
     assert sorted(r.recorded_on.isoformat() for r in counted) == ["2024-03-02", "2027-03-01"]
     assert "佛市监罚〔2024〕1号" in operator.get(path).get_data(as_text=True)
 

@@ -54,6 +54,7 @@ AREAS = sorted({room(p) for p in modules() if p.parent != QZT and room(p) not in
 
 def test_the_areas_are_the_blueprint_packages():
     assert AREAS == [
+        "assessments",
         "consultations",
         "directory",
         "onboarding",

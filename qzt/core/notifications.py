@@ -15,7 +15,7 @@ from flask import current_app
 
 from qzt.core import audit, clock
 from qzt.extensions import db
-from qzt.models import DeliveryState, Notification, User
+from qzt.models import DeliveryState, Notification, Role, User
 
 # Delay before the 2nd, 3rd, … attempt; after the last of these fails too, the notice is given up.
 BACKOFF = (
@@ -69,6 +69,16 @@ def notify(
     # A concurrent transaction that slipped past the check above fails here on the unique constraint.
     db.session.flush()
     return notification
+
+
+def staff(*roles: Role) -> list[User]:
+    """The active staff accounts of these roles: who is told of what needs their decision."""
+    return list(db.session.scalars(sa.select(User).where(User.role.in_(roles), User.active)))
+
+
+def notify_all(users, kind: str, title: str, body: str) -> None:
+    for user in users:
+        notify(user, kind, title, body)
 
 
 def notify_once(users, kind: str, title: str, body: str, *, key: str, sms_params: dict | None = None) -> int:

@@ -6,6 +6,7 @@ from qzt.models.application import (
     ApplicationState,
     StoredFile,
 )
+from qzt.models.assessment import AnnualSummary, Assessment, AssessmentItem, AssessmentState
 from qzt.models.audit import AuditRecord
 from qzt.models.consultation import (
     CaseReport,
@@ -38,6 +39,10 @@ from qzt.models.supervision import Complaint, ComplaintState, CreditRecord, Expu
 from qzt.models.user import OneTimeCode, Role, User
 
 __all__ = [
+    "AnnualSummary",
+    "Assessment",
+    "AssessmentItem",
+    "AssessmentState",
     "Complaint",
     "ComplaintState",
     "CreditRecord",

@@ -58,13 +58,21 @@ def homepage_problems(
         problems.append("请为每个优势服务项目填写服务内容")
     if agents < eligibility.AGENTS_MIN:
         problems.append(f"请配备至少{eligibility.AGENTS_MIN}名客服人员（第六条）")
-    needs_certificate = not featured or any(
-        s.category not in eligibility.CASE_EVIDENCE_CATEGORIES for s in featured
-    )
-    in_force = [d for d in certificates_valid_until if d is None or d >= today]
-    if needs_certificate and not in_force:
+    if certificate_required([s.category for s in featured]) and not in_force(certificates_valid_until, today):
         problems.append("请上传至少一份在有效期内的资质证书（第五条）")
     return problems
+
+
+def certificate_required(featured_categories: list[str]) -> bool:
+    """Art. 5 and 8: a certificate is needed unless every featured item is in a category without one."""
+    return not featured_categories or any(
+        c not in eligibility.CASE_EVIDENCE_CATEGORIES for c in featured_categories
+    )
+
+
+def in_force(certificates_valid_until: list[date | None], day: date) -> list[date | None]:
+    """The validity dates of the certificates in force on `day` (None: no expiry)."""
+    return [d for d in certificates_valid_until if d is None or d >= day]
 
 
 def deadline(opened_on: date, calendar: WorkCalendar) -> date:

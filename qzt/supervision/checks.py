@@ -11,7 +11,6 @@ from qzt.core import audit, clock, notifications
 from qzt.extensions import db
 from qzt.models import CreditRecord, Institution, Role, SpotCheck, StoredFile, User
 from qzt.rules import supervision as rules
-from qzt.supervision.services import staff
 
 RECORDERS = (Role.OPERATOR, Role.AUTHORITY)
 
@@ -110,7 +109,7 @@ def remind_rectifications(today: date) -> int:
     for check in db.session.scalars(waiting):
         name = check.institution.name
         if check.rectify_by < today:
-            operators = operators if operators is not None else staff(Role.OPERATOR)
+            operators = operators if operators is not None else notifications.staff(Role.OPERATOR)
             queued += notifications.notify_once(
                 operators,
                 "rectification_overdue",
@@ -177,12 +176,6 @@ def spot_checks_of(institution: Institution) -> list[SpotCheck]:
 def credit_records_of(institution: Institution) -> list[CreditRecord]:
     stmt = sa.select(CreditRecord).where(CreditRecord.institution_id == institution.id)
     return list(db.session.scalars(stmt.order_by(CreditRecord.recorded_on.desc(), CreditRecord.id.desc())))
-
-
-def credit_for_item1(institution_id: int, cycle_end: date) -> list[CreditRecord]:
-    """Annex 2 item 1's evidence: the records dated within the three years up to the cycle's end."""
-    stmt = sa.select(CreditRecord).where(CreditRecord.institution_id == institution_id)
-    return [r for r in db.session.scalars(stmt) if rules.credit_counts_for_item1(r.recorded_on, cycle_end)]
 
 
 def files_by_id(ids: list[int]) -> dict[int, StoredFile]:

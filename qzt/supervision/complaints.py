@@ -11,8 +11,6 @@ from qzt.core import audit, calendar, clock, notifications
 from qzt.extensions import db
 from qzt.models import Complaint, ComplaintState, Institution, ListingState, Role, StoredFile, User
 from qzt.rules import complaints as rules
-from qzt.rules.calendar import to_beijing
-from qzt.supervision.services import staff
 
 BODY_MIN = 10
 COMPLAINABLE = (ListingState.LISTED, ListingState.HIDDEN, ListingState.WITHDRAWN, ListingState.EXPELLED)
@@ -67,7 +65,7 @@ def file(
     db.session.add(complaint)
     db.session.flush()
     audit.record(user, "complaint_filed", institution, after={"complaint": complaint.id}, ip=ip)
-    for operator in staff(Role.OPERATOR):
+    for operator in notifications.staff(Role.OPERATOR):
         notifications.notify(
             operator,
             "complaint_filed",
@@ -132,7 +130,7 @@ def propose_expulsion(complaint: Complaint, by: User, reason: str, ip: str = "")
         note=reason.strip(),
         ip=ip,
     )
-    for person in staff(Role.AUTHORITY):
+    for person in notifications.staff(Role.AUTHORITY):
         notifications.notify(
             person,
             "expulsion_proposed",
@@ -204,7 +202,7 @@ def remind_overdue(today: date) -> int:
     overdue = list(db.session.scalars(stmt))
     if not overdue:
         return 0
-    operators = staff(Role.OPERATOR)
+    operators = notifications.staff(Role.OPERATOR)
     return sum(
         notifications.notify_once(
             operators,
@@ -215,15 +213,3 @@ def remind_overdue(today: date) -> int:
         )
         for c in overdue
     )
-
-
-def substantiated_between(institution_id: int, start: date, end: date) -> list[Complaint]:
-    """Annex 2 item 2's evidence: the complaints filed (Beijing date) in [start, end) and found 属实."""
-    stmt = sa.select(Complaint).where(
-        Complaint.institution_id == institution_id, Complaint.state == ComplaintState.SUBSTANTIATED
-    )
-    return [
-        c
-        for c in db.session.scalars(stmt)
-        if rules.counts_in_cycle(to_beijing(c.created_at).date(), start, end)
-    ]

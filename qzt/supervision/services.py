@@ -221,7 +221,7 @@ def remind_certificates(today: date) -> int:
     for cert in db.session.scalars(stmt):
         institution, left = cert.institution, (cert.valid_until - today).days
         if left < 0:
-            operators = operators if operators is not None else staff(Role.OPERATOR)
+            operators = operators if operators is not None else notifications.staff(Role.OPERATOR)
             queued += notifications.notify_once(
                 operators,
                 "certificate_expired",
@@ -242,11 +242,6 @@ def remind_certificates(today: date) -> int:
                 )
                 break  # only the nearest mark: 7 days left does not also send the 30-day notice
     return queued
-
-
-def staff(*roles: Role) -> list[User]:
-    """The active staff accounts of these roles: who is told of what needs their decision."""
-    return list(db.session.scalars(sa.select(User).where(User.role.in_(roles), User.active)))
 
 
 def all_certificates_expired(institution: Institution, today: date) -> bool:

@@ -9,7 +9,17 @@ from qzt.core import audit, clock, files
 from qzt.core.http import client_ip
 from qzt.documents import pdf_response
 from qzt.extensions import db
-from qzt.models import Complaint, Consultation, Institution, ListingState, Rating, Role, SpotCheck, StoredFile
+from qzt.models import (
+    Assessment,
+    Complaint,
+    Consultation,
+    Institution,
+    ListingState,
+    Rating,
+    Role,
+    SpotCheck,
+    StoredFile,
+)
 from qzt.rules.complaints import REFERRAL_KINDS, VERIFY_WORKING_DAYS
 from qzt.rules.sanctions import EXPULSION_CAUSES
 from qzt.rules.supervision import CREDIT_KINDS, RECHECK_RESULTS, SPOT_CHECK_RESULTS
@@ -46,6 +56,8 @@ TIMELINE = {
     "spot_check": "抽查",
     "spot_check_recheck": "抽查复查",
     "credit_record": "记录信用信息",
+    "assessment_expulsion_proposed": "考核不合格，提请清退",
+    "annual_summary": "上传年度服务总结",
 }
 
 ACTIONS = {
@@ -78,13 +90,19 @@ def institutions():
 @staff_required
 def institution(institution_id: int):
     """One institution: its facts, the actions this user may take, its records, its timeline.
-    ?complaint=N fills the expulsion form from a complaint proposed as 情节较重."""
+    ?complaint=N fills the expulsion form from a complaint proposed as 情节较重, ?assessment=N from a
+    failed assessment."""
     inst = db.session.get(Institution, institution_id) or abort(404)
     form = SanctionForm(formdata=None)
     proposed = db.session.get(Complaint, request.args.get("complaint", type=int) or 0)
     if proposed is not None and proposed.institution_id == inst.id and proposed.serious:
         form.cause.data = "complaint_serious"
         form.evidence.data = url_for("supervision.complaint", complaint_id=proposed.id, _external=True)
+    failed = db.session.get(Assessment, request.args.get("assessment", type=int) or 0)
+    if failed is not None and failed.institution_id == inst.id and failed.expulsion_proposed_at:
+        form.cause.data = "failed_assessment"
+        form.evidence.data = url_for("assessments.staff_sheet", assessment_id=failed.id, _external=True)
+        form.reason.data = f"第{failed.cycle_number}个考核周期考核得分{failed.score}分，不合格（第十七条）。"
     return _render(inst, form)
 
 

@@ -1,0 +1,7 @@
+"""The annual assessment (Art. 16–17, Annex 2): each ended cycle's score sheet prefilled from the records,
+the operator's review, the authority's decision, the institution's result and self-summary, the printed
+sheet and its public check."""
+
+from flask import Blueprint
+
+bp = Blueprint("assessments", __name__)
