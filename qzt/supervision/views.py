@@ -101,8 +101,8 @@ def institution(institution_id: int):
     failed = db.session.get(Assessment, request.args.get("assessment", type=int) or 0)
     if failed is not None and failed.institution_id == inst.id and failed.expulsion_proposed_at:
         form.cause.data = "failed_assessment"
-        form.evidence.data = url_for("assessments.staff_sheet", assessment_id=failed.id, _external=True)
-        form.reason.data = f"第{failed.cycle_number}个考核周期考核得分{failed.score}分，不合格（第十七条）。"
+        sheet = url_for("assessments.staff_sheet", assessment_id=failed.id, _external=True)
+        form.evidence.data = f"第{failed.cycle_number}个考核周期考核得分{failed.score}分，不合格：{sheet}"
     return _render(inst, form)
 
 
