@@ -11,6 +11,8 @@ export PORT
 run: setup database
 	@$(FLASK) qzt accounts
 	@echo "Serving http://127.0.0.1:$(PORT)  (Ctrl-C to stop)"
+	@# The background worker (notices, reminders, batch printing) runs beside the site and stops with it.
+	$(FLASK) qzt worker & trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - app:app
 
 test: system-test setup

@@ -18,7 +18,7 @@ from qzt.auth.services import AccountError, create_user, register_enterprise
 from qzt.consultations import demo as consultation_demo
 from qzt.consultations import homepage
 from qzt.consultations import services as consultations
-from qzt.core import clock, notifications, sms
+from qzt.core import clock, jobs, notifications, sms
 from qzt.directory import demo, importing, institutions
 from qzt.extensions import db
 from qzt.models import Institution, Role, User
@@ -214,8 +214,9 @@ def accounts_command() -> None:
 
 @qzt.command("tick")
 @click.option("--batch", default=50, show_default=True, type=click.IntRange(1, 10_000), help="最多发送条数")
+@click.option("--quiet", is_flag=True, help="没有发送任何通知时不输出")
 @_database_errors
-def tick_command(batch: int) -> None:
+def tick_command(batch: int, quiet: bool = False) -> None:
     """发送到期的短信通知（失败的稍后重试），并列出发送中断、需要人工核实的通知。供定时任务每分钟运行。"""
     reminded = remind_deadlines(clock.today())
     due_soon = consultations.remind_due(clock.now())
@@ -248,9 +249,10 @@ def tick_command(batch: int) -> None:
     except sms.SmsConfigError as e:
         _fail(f"短信设置有误：{e}")
     result = notifications.tick(backend, batch=batch)
-    click.echo(
-        f"短信通知：发送{result.sent}条，失败待重试{result.retried}条，多次失败已放弃{result.failed}条。"
-    )
+    if not quiet or result.sent or result.retried or result.failed:
+        click.echo(
+            f"短信通知：发送{result.sent}条，失败待重试{result.retried}条，多次失败已放弃{result.failed}条。"
+        )
     if result.stuck:
         minutes = int(notifications.STUCK_AFTER.total_seconds() // 60)
         click.echo(
@@ -259,6 +261,22 @@ def tick_command(batch: int) -> None:
         for n in notifications.stuck():
             started = to_beijing(n.claimed_at)
             click.echo(f"  #{n.id}  {mask(n.phone)}  {n.kind}  {n.title}  开始发送于{started:%Y-%m-%d %H:%M}")
+    finished = jobs.run_due()  # after the notices: a long batch must not hold them up
+    if finished:
+        click.echo(f"后台任务（批量打印）：完成{finished}个。")
+
+
+@qzt.command("worker")
+@click.option(
+    "--interval", default=5, show_default=True, type=click.IntRange(1, 3600), help="每隔多少秒运行一次"
+)
+@click.pass_context
+def worker_command(ctx, interval: int) -> None:
+    """每隔几秒运行一次 tick（通知、提醒、批量打印），供没有定时任务的环境使用；make run 会启动它。"""
+    while True:
+        ctx.invoke(tick_command, batch=50, quiet=True)
+        db.session.remove()
+        time.sleep(interval)
 
 
 @assessment_group.command("open")

@@ -489,3 +489,64 @@ def test_staff_list_filters_by_year_cycle_and_state(app, opened, login_as):
         as_text=True
     )
     assert "下载空白评分表" in page
+
+
+# --- batch printing ---
+
+
+@pytest.fixture
+def cycle_of_thirty(app, make_institution):
+    for n in range(30):
+        make_institution(
+            f"佛山市批量打印第{n + 1:02d}检测所", opened_on=OPENED, agents=[("客服", "13812345678")]
+        )
+    opened = assessments.open_due(date(2026, 7, 6))
+    db.session.commit()
+    return opened
+
+
+def test_batch_print_runs_in_the_worker_with_progress(app, runner, cycle_of_thirty, login_as, tmp_path):
+    operator = login_as("operator")
+    path = "/staff/assessments?number=1&state=reviewing"
+    assert "批量打印（30份）" in operator.get(path).get_data(as_text=True)
+    queued = operator.post(
+        "/staff/assessments/print",
+        data={"number": "1", "state": "reviewing", "year": "", "csrf_token": csrf(operator, path)},
+    )
+    job_page = queued.headers["Location"]
+    page = operator.get(job_page).get_data(as_text=True)
+    assert "共 30 份 · 排队中" in page and 'hx-trigger="every 2s"' in page
+    assert login_as("authority").get(job_page).status_code == 404  # another's job
+    assert "批量打印）：完成1个" in runner.invoke(args=["qzt", "tick"]).output
+    partial = operator.get(job_page, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in partial and "已完成" in partial and "hx-trigger" not in partial
+    pdf = operator.get(f"{job_page}.pdf")
+    assert pdf.status_code == 200 and pages(pdf.data, tmp_path) == 30
+    text = pdftotext(pdf.data, tmp_path)
+    assert text.index("第01检测所") < text.index("第02检测所") < text.index("第30检测所")
+    assert "http://localhost/assessments/verify/" in text  # the QR's address, as staff reached the site
+
+
+def test_batch_print_abandoned_by_a_dead_worker_is_run_again(app, runner, cycle_of_thirty, people):
+    from qzt.assessments import printing
+    from qzt.models import BackgroundJob, JobState
+
+    job = printing.request_batch(people["operator"], assessments.Filters(ids=(cycle_of_thirty[0].id,)))
+    job.state, job.claimed_at = JobState.RUNNING, at("2026-07-06T08:00")  # a worker died on it
+    db.session.commit()
+    app.config["QZT_CLOCK"] = "2026-07-06T08:10:00+08:00"
+    runner.invoke(args=["qzt", "tick"])
+    assert db.session.get(BackgroundJob, job.id).state == JobState.RUNNING  # still within 15 minutes
+    app.config["QZT_CLOCK"] = "2026-07-06T08:16:00+08:00"
+    runner.invoke(args=["qzt", "tick"])
+    db.session.expire_all()
+    assert db.session.get(BackgroundJob, job.id).state == JobState.DONE
+
+
+def test_batch_print_of_nothing_says_so(app, login_as):
+    operator = login_as("operator")
+    response = operator.post(
+        "/staff/assessments/print", data={"csrf_token": csrf(operator, "/staff/assessments")}
+    )
+    assert response.status_code == 302
+    assert "没有符合筛选条件的评分表" in operator.get(response.headers["Location"]).get_data(as_text=True)

@@ -11,6 +11,7 @@ from factories import application_data
 from onboarding_helpers import PDF
 from shared_fixtures import csrf
 
+from qzt.assessments import printing
 from qzt.assessments import services as assessments
 from qzt.consultations import cases, homepage
 from qzt.consultations import services as consultations
@@ -248,6 +249,16 @@ MATRIX = {
     ("POST", "assessments.confirm"): {**NO_ONE_BUT("authority"), "authority": "/staff/assessments/1"},
     ("POST", "assessments.send_back"): {**NO_ONE_BUT("authority"), "authority": 422},  # not submitted
     ("GET", "assessments.verify"): ALL,
+    # Batch printing: each press queues a job (the operator's job 1 is the world's); only its requester
+    # follows it; its PDF exists once the worker has built it.
+    ("POST", "assessments.print_batch"): {
+        **STAFF_ONLY,
+        "operator": "/staff/assessments/prints/2",
+        "authority": "/staff/assessments/prints/3",
+        "admin": "/staff/assessments/prints/4",
+    },
+    ("GET", "assessments.print_job"): {**STAFF_ONLY, "authority": 404, "admin": 404},
+    ("GET", "assessments.print_job_pdf"): {**STAFF_ONLY, "operator": 404, "authority": 404, "admin": 404},
     ("GET", "assessments.workbench"): {**NO_ONE_BUT("inst_a"), "inst_a": 200, "inst_b": 404},
     ("POST", "assessments.upload_summary"): {**NO_ONE_BUT("inst_a"), "inst_a": 422, "inst_b": 404},
     ("GET", "assessments.own_pdf"): {**NO_ONE_BUT("inst_a"), "inst_a": 404, "inst_b": 404},  # unconfirmed
@@ -326,6 +337,7 @@ def world(app, make_user, login_as, make_institution, make_application):
         files=[],
     )
     assessment = assessments.open_due(date(2026, 8, 1))[0]
+    job = printing.request_batch(users["operator"], assessments.Filters())
     gone = make_institution("佛山市已清退检测所")
     letter = sanctions.expel(gone, users["authority"], "logo_misuse", "擅自使用平台标志", "")
     db.session.commit()
@@ -355,6 +367,7 @@ def world(app, make_user, login_as, make_institution, make_application):
         "assessment_id": assessment.id,
         "assessment_code": assessment.code,
         "cycle_number": 1,
+        "job_id": job.id,
     }
     return {"clients": clients, "values": values}
 

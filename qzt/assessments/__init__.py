@@ -5,3 +5,10 @@ sheet and its public check."""
 from flask import Blueprint
 
 bp = Blueprint("assessments", __name__)
+
+
+def init_app(app) -> None:
+    """Batch printing runs in the background worker (`qzt tick`)."""
+    from qzt.assessments import printing
+
+    printing.register(app)

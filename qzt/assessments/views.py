@@ -4,10 +4,10 @@ check, and the institution's own results with its self-summary."""
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from qzt.assessments import bp, services, sheet
+from qzt.assessments import bp, printing, services, sheet
 from qzt.assessments.forms import FilterForm, ReturnForm, decisions
 from qzt.auth.permissions import roles_required, staff_required
-from qzt.core import clock, files
+from qzt.core import clock, files, jobs
 from qzt.core.forms import EmptyForm
 from qzt.core.http import client_ip
 from qzt.documents import pdf_response
@@ -67,6 +67,7 @@ def staff_list():
         number_choices=[(str(n), f"第{n}周期") for n in range(1, services.max_cycle() + 1)],
         state_choices=[(s.value, s.label) for s in AssessmentState],
         scores={a.id: a.score if a.score is not None else services.current_score(a) for a in rows},
+        print_form=EmptyForm(formdata=None),
     )
 
 
@@ -265,3 +266,46 @@ def own_pdf(assessment_id: int):
     ):
         abort(404)
     return _pdf(assessment)
+
+
+# --- 批量打印 ---
+
+
+@bp.post("/staff/assessments/print")
+@staff_required
+def print_batch():
+    """[批量打印]: every sheet the list's filters select, as one PDF built in the background."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    job = printing.request_batch(current_user, _filters(FilterForm(request.form)), request.host_url)
+    if job is None:
+        flash("没有符合筛选条件的评分表", "error")
+        return redirect(url_for("assessments.staff_list"))
+    db.session.commit()
+    return redirect(url_for("assessments.print_job", job_id=job.id))
+
+
+def _job_or_404(job_id: int):
+    return jobs.of_user(job_id, current_user) or abort(404)
+
+
+@bp.get("/staff/assessments/prints/<id:job_id>")
+@staff_required
+def print_job(job_id: int):
+    """The batch's progress; htmx polls the bar until the PDF is ready (a reload finds it again)."""
+    job = _job_or_404(job_id)
+    template = (
+        "assessments/_print_progress.html"
+        if request.headers.get("HX-Request")
+        else "assessments/print_job.html"
+    )
+    return render_template(template, job=job)
+
+
+@bp.get("/staff/assessments/prints/<id:job_id>.pdf")
+@staff_required
+def print_job_pdf(job_id: int):
+    job = _job_or_404(job_id)
+    if job.file is None:
+        abort(404)
+    return pdf_response(files.read(job.file), f"assessments-{job.id}.pdf", job.file.filename)

@@ -28,6 +28,12 @@ def store_bytes(
 ) -> StoredFile:
     """Check the bytes by content (uploads.UploadRejected says why not) and keep them for good."""
     mime = uploads.check(data, filename, images_only=images_only)
+    return store_generated(owner, purpose, data, filename, mime)
+
+
+def store_generated(owner: User, purpose: str, data: bytes, filename: str, mime: str) -> StoredFile:
+    """Keep bytes of a known type for good: a checked upload, or a file the platform made itself (a batch
+    of PDFs, beyond the upload size limit)."""
     key = storage().put(data, uploads.ALLOWED[mime])
     stored = StoredFile(
         owner_id=owner.id,

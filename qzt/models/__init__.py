@@ -31,6 +31,7 @@ from qzt.models.institution import (
     ServiceAgent,
     ServiceItem,
 )
+from qzt.models.job import BackgroundJob, JobState
 from qzt.models.notification import DeliveryState, Notification
 from qzt.models.pledge import AppendOnlyError, PledgeSignature
 from qzt.models.review import CalendarCorrection, WithdrawalRequest, WithdrawalState
@@ -39,6 +40,8 @@ from qzt.models.supervision import Complaint, ComplaintState, CreditRecord, Expu
 from qzt.models.user import OneTimeCode, Role, User
 
 __all__ = [
+    "BackgroundJob",
+    "JobState",
     "AnnualSummary",
     "Assessment",
     "AssessmentItem",
