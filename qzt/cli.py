@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
+from qzt.assessments import demo as assessment_demo
 from qzt.assessments import services as assessments
 from qzt.auth.services import AccountError, create_user, register_enterprise
 from qzt.consultations import demo as consultation_demo
@@ -120,6 +121,9 @@ def demo_command(count: int, if_empty: bool, history: bool) -> None:
             created.get(Role.OPERATOR),
             created.get(Role.AUTHORITY),
         )
+        assessed = assessment_demo.create_history(
+            clock.today(), created.get(Role.OPERATOR), created.get(Role.AUTHORITY)
+        )
     db.session.commit()
     click.echo(f"已生成{len(ids)}家演示机构（用时{time.perf_counter() - started:.1f}秒）。")
     if created:
@@ -127,7 +131,8 @@ def demo_command(count: int, if_empty: bool, history: bool) -> None:
     if made:
         click.echo(
             f"已生成演示历史：{made.enterprises}家企业用户，{made.consultations}条咨询，{made.cases}个服务案例，"
-            f"{watched.ratings}条服务评价，{watched.complaints}件投诉，{watched.spot_checks}次抽查。"
+            f"{watched.ratings}条服务评价，{watched.complaints}件投诉，{watched.spot_checks}次抽查，"
+            f"{assessed}份年度考核评分表。"
         )
 
 

@@ -438,9 +438,9 @@ def pages(data: bytes, tmp_path) -> int:
 
 
 def test_annex2_sheet_pdf_ticks_exactly_the_right_boxes(app, opened, login_as, tmp_path):
-    post(
-        login_as("operator"), f"/staff/assessments/{opened.id}/review", action="submit", **review_form(opened)
-    )
+    long_reason = "经核实，" + "简介已按要求补充完整" * 90  # a long reason must not push the sheet onto page 2
+    form = review_form(opened, item_1=("no", long_reason))
+    post(login_as("operator"), f"/staff/assessments/{opened.id}/review", action="submit", **form)
     authority = login_as("authority")
     post(authority, f"/staff/assessments/{opened.id}/confirm")
     response = authority.get(f"/staff/assessments/{opened.id}.pdf")
@@ -455,7 +455,8 @@ def test_annex2_sheet_pdf_ticks_exactly_the_right_boxes(app, opened, login_as, t
         assert line in text
     assert text.count("☑") == 11 and text.count("□") == 11  # one tick per item, one for the result
     assert "☑是" in text.replace(" ", "") and "☑不合格" in text.replace(" ", "")
-    assert re.search(r"机构得分：\s*30\s*分", text)
+    assert re.search(r"机构得分：\s*40\s*分", text)  # item 1 waived by the operator
+    assert "改判" in text
     assert "注：1．考核满分为100分，合格为60分。" in text
     assert "线上平台运维机构（签字）" in text and "线上平台管理单位（签字）" in text
     assert pages(response.data, tmp_path) == 1

@@ -122,9 +122,7 @@ def item5(inst: Institution, c: Cycle) -> Prefill:
     if empty:
         problems.append("未填写服务内容：" + "、".join(empty))
     refs = [_ref("homepage", inst.id, s.title) for s in featured]
-    summary = (
-        "；".join(problems) if problems else f"优势服务{len(featured)}项，内容完整（请人工确认是否规范）"
-    )
+    summary = "；".join(problems) if problems else f"优势服务{len(featured)}项，内容完整"
     return Prefill(5, bool(problems), summary, refs, judgement=True)
 
 

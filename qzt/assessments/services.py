@@ -277,8 +277,10 @@ def listed(filters: Filters) -> sa.Select:
     return stmt.order_by(Assessment.cycle_end.desc(), Assessment.institution_name, Assessment.id)
 
 
-def find(filters: Filters, limit: int = 500) -> list[Assessment]:
-    return list(db.session.scalars(listed(filters).options(selectinload(Assessment.items)).limit(limit)))
+def page(filters: Filters, number: int, per_page: int = 50):
+    """One page of the list (Flask-SQLAlchemy's Pagination), items loaded with their assessments."""
+    stmt = listed(filters).options(selectinload(Assessment.items))
+    return db.paginate(stmt, page=number, per_page=per_page, error_out=False, count=True)
 
 
 def count(filters: Filters) -> int:

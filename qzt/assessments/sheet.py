@@ -20,7 +20,7 @@ def context(assessment: Assessment | None) -> dict:
             {
                 "item": item,
                 "deducts": line.deducts if line is not None else None,
-                "remark": line.summary if line is not None else "",
+                "remark": remark(line) if line is not None else "",
             }
         )
     ctx = {"title": score_sheet.TITLE, "notes": score_sheet.NOTES, "lines": lines, "assessment": assessment}
@@ -38,6 +38,12 @@ def context(assessment: Assessment | None) -> dict:
             "qr": qr_data_uri(verify_url),
         }
     return ctx
+
+
+def remark(line) -> str:
+    """备注: the evidence in one line; where the operator decided against the records, a note of it (the
+    reason itself is on the assessment page: every reason in full would push the sheet onto a 2nd page)."""
+    return f"{line.summary}；运维机构核实后改判" if line.overridden else line.summary
 
 
 def sheet_pdf(assessment: Assessment | None) -> bytes:

@@ -57,12 +57,16 @@ def staff_list():
     """年度考核: by the year the cycle ended, the cycle, the state."""
     form = FilterForm(request.args)
     filters = _filters(form)
-    rows = services.find(filters)
+    number = request.args.get("page", type=int) or 1
+    listing = services.page(filters, max(1, min(number, 10_000)))
+    rows = listing.items
     return render_template(
         "assessments/staff_list.html",
         form=form,
         rows=rows,
-        total=services.count(filters),
+        listing=listing,
+        page_args={k: v for k, v in request.args.items() if k in ("year", "number", "state")},
+        total=listing.total,
         year_choices=[(str(y), f"{y}年") for y in services.years()],
         number_choices=[(str(n), f"第{n}周期") for n in range(1, services.max_cycle() + 1)],
         state_choices=[(s.value, s.label) for s in AssessmentState],
