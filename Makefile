@@ -53,6 +53,7 @@ database: setup
 bench: setup
 	$(BIN)/python bench/directory.py
 	$(BIN)/python bench/pledge_pdf.py
+	$(BIN)/python bench/score_sheets.py
 
 lint: setup
 	$(BIN)/ruff check qzt tests bench app.py
