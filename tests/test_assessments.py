@@ -438,7 +438,7 @@ def pages(data: bytes, tmp_path) -> int:
 
 
 def test_annex2_sheet_pdf_ticks_exactly_the_right_boxes(app, opened, login_as, tmp_path):
-    long_reason = "经核实，" + "简介已按要求补充完整" * 90  # a long reason must not push the sheet onto page 2
+    long_reason = "经核实，" + "简介已按要求补充完整" * 90  # must not push the sheet onto page 2
     form = review_form(opened, item_1=("no", long_reason))
     post(login_as("operator"), f"/staff/assessments/{opened.id}/review", action="submit", **form)
     authority = login_as("authority")
