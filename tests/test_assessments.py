@@ -331,6 +331,7 @@ def test_annex2_submitting_needs_every_judgement_made(app, opened, login_as):
     operator = login_as("operator")
     form = review_form(opened)
     del form["item-5"]  # item 5 is a judgement: never preselected
+    assert "第5项须人工判断" in operator.get(f"/staff/assessments/{opened.id}").get_data(as_text=True)
     response = post(operator, f"/staff/assessments/{opened.id}/review", action="submit", **form)
     assert response.status_code == 422 and "请选择是否扣分" in response.get_data(as_text=True)
     saved = post(operator, f"/staff/assessments/{opened.id}/review", action="save", **form)
