@@ -53,13 +53,13 @@ def build(job: BackgroundJob, progress) -> StoredFile:
     ids = list(db.session.scalars(stmt))
     with tempfile.TemporaryDirectory(prefix="qzt-print-") as tmp:
         parts = []
+        order = {id_: n for n, id_ in enumerate(ids)}
         for start in range(0, len(ids), CHUNK):
             chunk = db.session.scalars(
                 sa.select(Assessment)
                 .where(Assessment.id.in_(ids[start : start + CHUNK]))
                 .options(selectinload(Assessment.items))
             ).all()
-            order = {id_: n for n, id_ in enumerate(ids)}
             part = Path(tmp, f"{start:06d}.pdf")
             with current_app.test_request_context(base_url=job.params.get("base_url") or None):
                 part.write_bytes(sheet.sheets_pdf(sorted(chunk, key=lambda a: order[a.id])))

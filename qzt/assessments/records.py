@@ -5,7 +5,7 @@ and the evidence, each piece a reference ({"kind", "id", "text"}) the pages turn
 readings are written down in qzt.rules.assessment."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
@@ -28,7 +28,7 @@ from qzt.rules import assessment as rules
 from qzt.rules import complaints as complaint_rules
 from qzt.rules import eligibility, orders, upkeep
 from qzt.rules.assessment import Cycle
-from qzt.rules.calendar import BEIJING, WORKING_DAY_REPLY, WorkCalendar, to_beijing
+from qzt.rules.calendar import WORKING_DAY_REPLY, WorkCalendar, day_start, to_beijing
 from qzt.rules.supervision import CREDIT_KINDS, credit_counts_for_item1
 
 EVIDENCE_SHOWN = 20  # references kept per item; the summary gives the full count
@@ -47,11 +47,6 @@ def _ref(kind: str, id_: int | None, text: str) -> dict:
     return {"kind": kind, "id": id_, "text": text}
 
 
-def _moment(day: date) -> datetime:
-    """The start of a Beijing day, as an aware moment."""
-    return datetime.combine(day, time(), BEIJING)
-
-
 def credit_records(institution_id: int, last_day: date) -> list[CreditRecord]:
     """Item 1's evidence: the records dated within the three years up to the cycle's last day."""
     stmt = sa.select(CreditRecord).where(CreditRecord.institution_id == institution_id)
@@ -64,8 +59,8 @@ def substantiated_complaints(institution_id: int, start: date, end: date) -> lis
     stmt = sa.select(Complaint).where(
         Complaint.institution_id == institution_id,
         Complaint.state == ComplaintState.SUBSTANTIATED,
-        Complaint.created_at >= _moment(start) - timedelta(days=1),  # narrowed exactly below
-        Complaint.created_at < _moment(end) + timedelta(days=1),
+        Complaint.created_at >= day_start(start) - timedelta(days=1),  # narrowed exactly below
+        Complaint.created_at < day_start(end) + timedelta(days=1),
     )
     return [
         c
@@ -130,8 +125,8 @@ def item6(inst: Institution, c: Cycle) -> Prefill:
     stmt = sa.select(CaseReport).where(
         CaseReport.institution_id == inst.id,
         CaseReport.state == CaseState.SUBMITTED,
-        CaseReport.submitted_at >= _moment(c.start),
-        CaseReport.submitted_at < _moment(c.end),
+        CaseReport.submitted_at >= day_start(c.start),
+        CaseReport.submitted_at < day_start(c.end),
     )
     cases = list(db.session.scalars(stmt.order_by(CaseReport.submitted_at)))
     refs = [_ref("case", x.id, f"{to_beijing(x.submitted_at):%Y-%m-%d} {x.topic}") for x in cases]
@@ -145,8 +140,8 @@ def item7(inst: Institution, c: Cycle) -> Prefill:
             AuditRecord.object_type == Institution.__tablename__,
             AuditRecord.object_id == inst.id,
             AuditRecord.action == "hide_one_month_rule",
-            AuditRecord.at >= _moment(c.start),
-            AuditRecord.at < _moment(c.end),
+            AuditRecord.at >= day_start(c.start),
+            AuditRecord.at < day_start(c.end),
         )
     ).all()
     without = [r for r in hidden if "客服人员" in (r.note or "")]
@@ -163,10 +158,10 @@ def item7(inst: Institution, c: Cycle) -> Prefill:
 
 def item8(inst: Institution, c: Cycle, calendar: WorkCalendar | None = None) -> Prefill:
     calendar = calendar or work_days.work_calendar()
-    cutoff = _moment(c.end)
+    cutoff = day_start(c.end)
     stmt = sa.select(Consultation).where(
         Consultation.institution_id == inst.id,
-        Consultation.asked_at >= _moment(c.start),
+        Consultation.asked_at >= day_start(c.start),
         Consultation.asked_at < cutoff,
     )
     working: list[timedelta] = []
@@ -196,8 +191,8 @@ def item9(inst: Institution, c: Cycle) -> Prefill:
     stmt = sa.select(Consultation).where(
         Consultation.institution_id == inst.id,
         Consultation.deal_state == DealState.CONFIRMED,
-        Consultation.deal_confirmed_at >= _moment(c.start),
-        Consultation.deal_confirmed_at < _moment(c.end),
+        Consultation.deal_confirmed_at >= day_start(c.start),
+        Consultation.deal_confirmed_at < day_start(c.end),
     )
     deals = list(db.session.scalars(stmt.order_by(Consultation.deal_confirmed_at)))
     required = orders.required_orders(set(inst.category_slugs), c.number)
@@ -212,8 +207,8 @@ def item10(inst: Institution, c: Cycle) -> Prefill:
     stmt = sa.select(Rating).where(
         Rating.institution_id == inst.id,
         Rating.follow_up == FollowUpState.UNSATISFIED,
-        Rating.created_at >= _moment(c.start),
-        Rating.created_at < _moment(c.end),
+        Rating.created_at >= day_start(c.start),
+        Rating.created_at < day_start(c.end),
     )
     unhappy = list(db.session.scalars(stmt.order_by(Rating.created_at)))
     refs = [

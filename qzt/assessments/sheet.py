@@ -2,6 +2,7 @@
 
 from flask import url_for
 
+from qzt.assessments import services
 from qzt.data import score_sheet
 from qzt.documents import qr_data_uri, render_pdf
 from qzt.models import Assessment
@@ -25,11 +26,7 @@ def context(assessment: Assessment | None) -> dict:
         )
     ctx = {"title": score_sheet.TITLE, "notes": score_sheet.NOTES, "lines": lines, "assessment": assessment}
     if assessment is not None:
-        score = (
-            assessment.score
-            if assessment.score is not None
-            else rules.score([n for n, i in items.items() if i.deducts])
-        )
+        score = assessment.score if assessment.score is not None else services.current_score(assessment)
         verify_url = url_for("assessments.verify", assessment_code=assessment.code, _external=True)
         ctx |= {
             "score": score,

@@ -7,7 +7,7 @@ institution completes the report and submits it ([报送案例]) to the operator
 
 import io
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -27,7 +27,7 @@ from qzt.models import (
     User,
 )
 from qzt.rules import orders
-from qzt.rules.calendar import BEIJING
+from qzt.rules.calendar import BEIJING, day_start
 
 
 def mark_deal(consultation: Consultation, user: User, ip: str = "") -> CaseReport:
@@ -149,15 +149,10 @@ def reported(institution_id: int | None, start: date | None, end: date | None) -
     if institution_id:
         stmt = stmt.where(CaseReport.institution_id == institution_id)
     if start:
-        stmt = stmt.where(CaseReport.submitted_at >= _moment(start))
+        stmt = stmt.where(CaseReport.submitted_at >= day_start(start))
     if end:
-        stmt = stmt.where(CaseReport.submitted_at < _moment(end, next_day=True))
+        stmt = stmt.where(CaseReport.submitted_at < day_start(end + timedelta(days=1)))
     return list(db.session.scalars(stmt.order_by(CaseReport.submitted_at.desc())))
-
-
-def _moment(day: date, next_day: bool = False) -> datetime:
-    """The start of a Beijing day (or of the next), as an aware moment."""
-    return datetime.combine(day + timedelta(days=next_day), time(), BEIJING)
 
 
 @dataclass(frozen=True)
@@ -177,7 +172,7 @@ def progress(institution: Institution, today: date) -> Progress | None:
     if institution.opened_on is None:
         return None
     year, start, end = orders.service_year(institution.opened_on, today)
-    window = (_moment(start), _moment(end))
+    window = (day_start(start), day_start(end))
     cases = sa.select(sa.func.count()).where(
         CaseReport.institution_id == institution.id,
         CaseReport.state == CaseState.SUBMITTED,

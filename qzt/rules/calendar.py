@@ -24,6 +24,11 @@ from holidays.countries.china import ChinaStaticHolidays
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
+def day_start(day: date) -> datetime:
+    """The start of a Beijing calendar day, as an aware moment (for "on or after this day" queries)."""
+    return datetime.combine(day, time(), BEIJING)
+
+
 def to_beijing(moment: datetime) -> datetime:
     """An aware moment in Beijing time (what every page, PDF and message shows)."""
     return moment.astimezone(BEIJING)
