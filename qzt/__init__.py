@@ -67,15 +67,17 @@ AREAS = (
     "consultations",
     "supervision",
     "assessments",
+    "statistics",
 )
 
 
 def _register_blueprints(app: Flask) -> None:
     """Each area's blueprint, its routes (views.py) and whatever it installs (init_app)."""
-    from qzt.core import errors, files
+    from qzt.core import charts, errors, files
 
     app.register_blueprint(errors.bp)
     app.register_blueprint(files.bp)
+    app.register_blueprint(charts.bp)
     for name in AREAS:
         area = importlib.import_module(f"qzt.{name}")
         importlib.import_module(f"qzt.{name}.views")

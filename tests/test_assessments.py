@@ -5,6 +5,7 @@ import re
 import subprocess
 from datetime import date, datetime, timedelta
 
+import openpyxl
 import pytest
 from onboarding_helpers import PDF
 from shared_fixtures import csrf
@@ -552,3 +553,60 @@ def test_batch_print_of_nothing_says_so(app, login_as):
     )
     assert response.status_code == 302
     assert "没有符合筛选条件的评分表" in operator.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_art16_cycle_overview_counts_results_scores_and_each_items_deduction_rate(
+    app, opened, make_institution, login_as
+):
+    """One sheet fails (40: item 3 overridden to 否), one passes (every deduction overridden), one of
+    another year waits for the operator."""
+    operator, authority = login_as("operator"), login_as("authority")
+    post(
+        operator,
+        f"/staff/assessments/{opened.id}/review",
+        action="submit",
+        **review_form(opened, item_3=("no", "简介已于周期内补全")),
+    )
+    clean = make_institution("佛山市合格计量有限公司", opened_on=OPENED)
+    make_institution("佛山市待审计量有限公司", opened_on=date(2024, 1, 8))
+    assessments.open_due(date(2026, 7, 6))
+    db.session.commit()
+    passing = db.session.scalar(db.select(Assessment).where(Assessment.institution_id == clean.id))
+    everything_no = {f"item_{i.number}": ("no", "运维机构核实不扣分") for i in passing.items if i.computed}
+    post(
+        operator,
+        f"/staff/assessments/{passing.id}/review",
+        action="submit",
+        **review_form(passing, **everything_no),
+    )
+    for a in (opened, passing):
+        assert post(authority, f"/staff/assessments/{a.id}/confirm").status_code == 302
+
+    page = authority.get("/staff/assessments?year=2026").get_data(as_text=True)
+    counts = dict(
+        re.findall(
+            r"<span>(合格|不合格|待审定|待运维审核|平均分（已确认）)</span><strong>([^<]+)</strong>", page
+        )
+    )
+    assert counts == {
+        "合格": "1",
+        "不合格": "1",
+        "待审定": "0",
+        "待运维审核": "0",
+        "平均分（已确认）": "70.0",
+    }
+    assert page.count('<svg class="pygal-chart"') == 2
+    assert re.search(r"<th scope=\"row\">60分以下（不合格）</th><td class=num>1</td>", page)
+    assert re.search(r"<th scope=\"row\">90–100分</th><td class=num>1</td>", page)
+    assert re.search(r"第2项</th><td>[^<]+</td><td class=num>1</td><td class=num>50.0%", page)
+    assert re.search(r"第3项</th><td>[^<]+</td><td class=num>0</td><td class=num>0.0%", page)  # overridden
+
+    everything = authority.get("/staff/assessments").get_data(as_text=True)
+    assert "<span>待运维审核</span><strong>1</strong>" in everything  # the 2025 cycle of the third one
+    workbook = openpyxl.load_workbook(
+        io.BytesIO(authority.get("/staff/assessments/overview.xlsx?year=2026").data)
+    )
+    assert workbook.sheetnames == ["考核结果", "得分分布", "各项扣分率"]
+    assert ("不合格", 1) in [tuple(c.value for c in r) for r in workbook["考核结果"].iter_rows()]
+    empty = authority.get("/staff/assessments?year=2025").get_data(as_text=True)
+    assert "所选期间没有记录" in empty and "<strong>—</strong>" in empty

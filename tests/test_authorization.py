@@ -249,6 +249,12 @@ MATRIX = {
     ("POST", "assessments.confirm"): {**NO_ONE_BUT("authority"), "authority": "/staff/assessments/1"},
     ("POST", "assessments.send_back"): {**NO_ONE_BUT("authority"), "authority": 422},  # not submitted
     ("GET", "assessments.verify"): ALL,
+    ("GET", "assessments.overview_xlsx"): STAFF_ONLY,
+    # 数据统计: every member of staff reads it and downloads its tables; the charts' stylesheet is public.
+    ("GET", "statistics.index"): STAFF_ONLY,
+    ("GET", "statistics.export_all"): STAFF_ONLY,
+    ("GET", "statistics.export_one"): STAFF_ONLY,
+    ("GET", "charts.charts_css"): ALL,
     # Batch printing: each press queues a job (the operator's job 1 is the world's); only its requester
     # follows it; its PDF exists once the worker has built it.
     ("POST", "assessments.print_batch"): {
@@ -368,6 +374,7 @@ def world(app, make_user, login_as, make_institution, make_application):
         "assessment_code": assessment.code,
         "cycle_number": 1,
         "job_id": job.id,
+        "key": "consultations",
     }
     return {"clients": clients, "values": values}
 

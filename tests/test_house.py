@@ -60,6 +60,7 @@ def test_the_areas_are_the_blueprint_packages():
         "onboarding",
         "operations",
         "review",
+        "statistics",
         "supervision",
         "withdrawals",
     ]

@@ -4,10 +4,10 @@ check, and the institution's own results with its self-summary."""
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from qzt.assessments import bp, printing, services, sheet
+from qzt.assessments import bp, overview, printing, services, sheet
 from qzt.assessments.forms import FilterForm, ReturnForm, decisions
 from qzt.auth.permissions import roles_required, staff_required
-from qzt.core import clock, files, jobs
+from qzt.core import charts, clock, files, jobs, tables
 from qzt.core.forms import EmptyForm
 from qzt.core.http import client_ip
 from qzt.documents import pdf_response
@@ -60,6 +60,7 @@ def staff_list():
     number = request.args.get("page", type=int) or 1
     listing = services.page(filters, max(1, min(number, 10_000)))
     rows = listing.items
+    summary = overview.overview(filters)
     return render_template(
         "assessments/staff_list.html",
         form=form,
@@ -72,7 +73,30 @@ def staff_list():
         state_choices=[(s.value, s.label) for s in AssessmentState],
         scores={a.id: a.score if a.score is not None else services.current_score(a) for a in rows},
         print_form=EmptyForm(formdata=None),
+        summary=summary,
+        scope=_scope(filters),
+        figures=[
+            (summary.bands, charts.of_table(summary.bands, (1,))),
+            (summary.items, charts.of_table(summary.items, (2,), horizontal=True)),
+        ],
     )
+
+
+@bp.get("/staff/assessments/overview.xlsx")
+@staff_required
+def overview_xlsx():
+    """The overview's tables (results, scores, items) for the list's year and cycle."""
+    filters = _filters(FilterForm(request.args))
+    summary = overview.overview(filters)
+    heading = _scope(filters)
+    data = tables.xlsx([overview.results(summary), summary.bands, summary.items], heading=heading)
+    return tables.download(data, tables.XLSX, "assessment-overview.xlsx", f"考核概况-{heading}.xlsx")
+
+
+def _scope(filters: services.Filters) -> str:
+    """The overview's scope in words: 2026年 第1周期, or 全部."""
+    words = [f"{filters.year}年" if filters.year else "", f"第{filters.number}周期" if filters.number else ""]
+    return " ".join(w for w in words if w) or "全部"
 
 
 @bp.get("/staff/assessments/<id:assessment_id>")

@@ -1,8 +1,6 @@
 """Consultation pages: the form on an institution, the lists, a thread, the workbench, staff figures."""
 
-from urllib.parse import quote
-
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
@@ -22,7 +20,7 @@ from qzt.consultations.forms import (
     QualificationChangeForm,
     ReplyForm,
 )
-from qzt.core import clock, sms
+from qzt.core import clock, sms, tables
 from qzt.core.database import Conflict, commit_or_conflict
 from qzt.core.forms import EmptyForm
 from qzt.core.http import client_ip, is_fragment
@@ -298,13 +296,7 @@ def staff_cases():
 def staff_cases_export():
     """The same list as an Excel workbook."""
     data = cases.export_xlsx(_filtered_cases(CaseFilterForm(request.args)))
-    response = Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    name = f"成功服务案例-{clock.today():%Y%m%d}.xlsx"
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"cases.xlsx\"; filename*=UTF-8''{quote(name)}"
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return tables.download(data, tables.XLSX, "cases.xlsx", f"成功服务案例-{clock.today():%Y%m%d}.xlsx")
 
 
 def _filtered_cases(filters: CaseFilterForm) -> list:
