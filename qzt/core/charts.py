@@ -67,15 +67,18 @@ def of_table(
     horizontal: bool = False,
     stacked: bool = False,
     labels: list[str] | None = None,
+    palette: str = "",
 ) -> Markup | None:
     """A table's figure columns drawn against its first column, or None when every figure is 0 (the
-    page then says so beside the table, rather than an empty grid)."""
+    page then says so beside the table, rather than an empty grid). `palette` names a colour scheme of
+    site.css where colour says something ("outcome": good green, bad red, pending gold)."""
     if table.empty:
         return None
     series = {table.columns[c]: table.column(c) for c in columns}
     labels = labels or [str(label) for label in table.column(0)]
     draw = horizontal_bar if horizontal else bar
-    return render(draw(labels, series, stacked=stacked), f"{table.title}的图表，数字见本节表格")
+    label = f"{table.title}的图表，数字见本节表格"
+    return render(draw(labels, series, stacked=stacked), label, palette)
 
 
 def bar(labels: list[str], series: dict[str, list], *, stacked: bool = False, **options):
@@ -113,12 +116,12 @@ def counts_axis(series: dict[str, list], stacked: bool) -> list[int]:
     return list(range(0, -(-top // step) * step + 1, step))
 
 
-def render(chart, label: str) -> Markup:
+def render(chart, label: str, palette: str = "") -> Markup:
     """The chart as inline SVG, fit for our CSP, named `label` for screen readers (role="img")."""
     root = ET.fromstring(chart.render(is_unicode=True))
     _strip(root)
     root.find(f"{{{SVG_NS}}}title").text = label
-    root.set("class", CLASS)
+    root.set("class", f"{CLASS} {palette}".strip())
     root.set("role", "img")
     root.set("aria-label", label)
     root.set("preserveAspectRatio", "xMinYMin meet")

@@ -145,9 +145,7 @@ def consultations(period: rules.Period, now: datetime | None = None) -> Table:
         Consultation.first_reply_at > Consultation.due_at, sa.and_(~answered, Consultation.due_at < now)
     )
     waiting = sa.and_(~answered, Consultation.due_at >= now)  # spelt out: NULL comparisons are not False
-    counted = _by_month(
-        Consultation.asked_at, period, sa.literal(1), _one(timely), _one(late), _one(waiting)
-    )
+    counted = _by_month(Consultation.asked_at, period, sa.literal(1), _one(timely), _one(late), _one(waiting))
     rows = [(*row, _compliance(row[2], row[3])) for row in _monthly_rows(period, counted, 4)]
     sums = [sum(row[i] for row in rows) for i in range(1, 5)]
     return Table(

@@ -8,22 +8,25 @@ from qzt.core.tables import Table
 from qzt.rules import statistics as rules
 from qzt.statistics import bp, services
 
-# How each table is drawn: the columns it plots, horizontal (long labels) or by month, stacked or not.
+# How each table is drawn: the columns it plots, horizontal (long labels) or by month, stacked or not,
+# and where colour carries meaning, its palette (site.css).
 DRAWN = {
-    "categories": ((1, 2), True, True),
-    "districts": ((1, 2), True, True),
-    "applications": ((1, 2, 3), False, False),
-    "consultations": ((2, 3, 4), False, True),
-    "orders": ((1,), False, False),
-    "ratings": ((1, 2), False, False),
-    "complaints": ((2, 3, 4), False, True),
+    "categories": ((1, 2), True, True, ""),
+    "districts": ((1, 2), True, True, ""),
+    "applications": ((1, 2, 3), False, False, "decisions"),  # submitted blue, approved green, rejected red
+    "consultations": ((2, 3, 4), False, True, "outcome"),  # on time green, late red, waiting gold
+    "orders": ((1,), False, False, ""),
+    "ratings": ((1, 2), False, False, ""),  # all blue, 差评 red
+    "complaints": ((3, 2, 4), False, True, "outcome"),  # unfounded green, substantiated red, pending gold
 }
 
 
 def chart(table: Table):
-    columns, horizontal, stacked = DRAWN[table.key]
+    columns, horizontal, stacked, palette = DRAWN[table.key]
     labels = None if horizontal else short_months(table.column(0))
-    return charts.of_table(table, columns, horizontal=horizontal, stacked=stacked, labels=labels)
+    return charts.of_table(
+        table, columns, horizontal=horizontal, stacked=stacked, labels=labels, palette=palette
+    )
 
 
 def short_months(labels: list[str]) -> list[str]:

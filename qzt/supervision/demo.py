@@ -117,16 +117,29 @@ def _complaints(rng, institution_ids, today, now, operator) -> int:
     clients = db.session.scalars(
         sa.select(Consultation.client_id).where(Consultation.institution_id.in_(institution_ids)).distinct()
     ).all()
-    made = 0
-    for n, state in enumerate(states):
-        institution_id = institution_ids[(n * 7 + 3) % len(institution_ids)]
-        filed = now - timedelta(
-            days=rng.randint(3, 40) if state != ComplaintState.PENDING else rng.randint(1, 20)
+    recent = [
+        (
+            state,
+            now
+            - timedelta(days=rng.randint(3, 40) if state != ComplaintState.PENDING else rng.randint(1, 20)),
         )
+        for state in states
+    ]
+    # A settled one every two months or so over the two years before: most found 不属实.
+    settled = [
+        (
+            ComplaintState.SUBSTANTIATED if n % 3 == 0 else ComplaintState.UNFOUNDED,
+            now - timedelta(days=55 + 55 * n + rng.randint(0, 20)),
+        )
+        for n in range(12)
+    ]
+    made = 0
+    for n, (state, filed) in enumerate(recent + settled):
+        institution_id = institution_ids[(n * 7 + 3) % len(institution_ids)]
         complaint = Complaint(
             institution_id=institution_id,
             complainant_id=rng.choice(clients) if clients else operator.id,
-            body=COMPLAINTS[n],
+            body=COMPLAINTS[n % len(COMPLAINTS)],
             may_contact=rng.random() < 0.7,
             evidence_file_ids=[],
             state=state,
