@@ -1,4 +1,4 @@
-"""Settings from the environment: DATABASE_URL, SECRET_KEY, QZT_PAGE_CACHE, QZT_CLOCK."""
+"""Settings from the environment: DATABASE_URL, SECRET_KEY, QZT_PAGE_CACHE, QZT_CLOCK, QZT_PUBLIC_URL."""
 
 import os
 import secrets
@@ -41,4 +41,5 @@ def from_environment(instance_path: str) -> dict:
         "PER_PAGE": 20,
         "PAGE_CACHE": os.environ.get("QZT_PAGE_CACHE", "1") != "0",
         "QZT_CLOCK": os.environ.get("QZT_CLOCK") or None,
+        "QZT_PUBLIC_URL": os.environ.get("QZT_PUBLIC_URL") or None,
     }

@@ -1,8 +1,7 @@
 """The score sheet (Annex 2) in print: one assessment's, or the blank form for paper use."""
 
-from flask import url_for
-
 from qzt.assessments import services
+from qzt.core.http import external_url
 from qzt.data import score_sheet
 from qzt.documents import qr_data_uri, render_pdf
 from qzt.models import Assessment
@@ -27,7 +26,7 @@ def context(assessment: Assessment | None) -> dict:
     ctx = {"title": score_sheet.TITLE, "notes": score_sheet.NOTES, "lines": lines, "assessment": assessment}
     if assessment is not None:
         score = assessment.score if assessment.score is not None else services.current_score(assessment)
-        verify_url = url_for("assessments.verify", assessment_code=assessment.code, _external=True)
+        verify_url = external_url("assessments.verify", assessment_code=assessment.code)
         ctx |= {
             "score": score,
             "passed": rules.passed(score),

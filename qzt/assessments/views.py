@@ -9,7 +9,7 @@ from qzt.assessments.forms import FilterForm, ReturnForm, decisions
 from qzt.auth.permissions import roles_required, staff_required
 from qzt.core import charts, clock, files, jobs, tables
 from qzt.core.forms import EmptyForm
-from qzt.core.http import client_ip
+from qzt.core.http import client_ip, public_base
 from qzt.documents import pdf_response
 from qzt.extensions import db
 from qzt.models import Assessment, AssessmentState, Role
@@ -305,7 +305,7 @@ def print_batch():
     """[批量打印]: every sheet the list's filters select, as one PDF built in the background."""
     if not EmptyForm().validate_on_submit():
         abort(400)
-    job = printing.request_batch(current_user, _filters(FilterForm(request.form)), request.host_url)
+    job = printing.request_batch(current_user, _filters(FilterForm(request.form)), public_base())
     if job is None:
         flash("没有符合筛选条件的评分表", "error")
         return redirect(url_for("assessments.staff_list"))

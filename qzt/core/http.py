@@ -1,9 +1,11 @@
 """Request handling shared by every area: the request class, htmx fragments, the client's address,
 security headers and the ``id`` URL converter."""
 
+import unicodedata
 from urllib.parse import urlsplit
 
-from flask import Flask, request, url_for
+from flask import Flask, current_app, has_request_context, request, url_for
+from flask_login import current_user
 from htmx_flask.requests import HtmxAwareRequest
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import IntegerConverter
@@ -53,11 +55,56 @@ def client_ip() -> str:
 
 
 def safe_next(target: str | None, fallback: str) -> str:
-    """Where to go after login or registration: `target` when it is a path of this site (a crafted link
-    cannot send the user elsewhere), else the endpoint `fallback`."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    """Where to go after login or registration: `target` when it is a path of this site, else the endpoint
+    `fallback`. A crafted link cannot send the user elsewhere (//host, /\\host, a scheme) nor break the
+    redirect's header (control characters, e.g. an encoded CR LF)."""
+    if target and is_same_site_path(target):
         return target
     return url_for(fallback)
+
+
+def is_same_site_path(target: str) -> bool:
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return False
+    if any(unicodedata.category(c)[0] in "CZ" for c in target):  # controls, format marks, any space
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
+PUBLIC_URL = "QZT_PUBLIC_URL"
+
+
+def public_base() -> str:
+    """The site's address as people reach it, ending in "/": QZT_PUBLIC_URL, never the request's Host
+    header (which anyone can set). Unset, as in development, the request's own address."""
+    configured = current_app.config.get(PUBLIC_URL)
+    if configured:
+        return configured.rstrip("/") + "/"
+    return request.host_url if has_request_context() else "http://localhost/"
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute URL for links that leave the page: the API's `url`, QR codes and links in PDFs."""
+    return public_base().rstrip("/") + url_for(endpoint, **values)
+
+
+def _public_url_settings(app: Flask) -> None:
+    """With QZT_PUBLIC_URL set, only its host is served (Flask answers 400 to any other Host)."""
+    configured = app.config.get(PUBLIC_URL)
+    if not configured:
+        return
+    parts = urlsplit(configured)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(
+            f"{PUBLIC_URL}={configured!r}: expected the site's address, e.g. https://qzt.example.cn"
+        )
+    if not app.config.get("TRUSTED_HOSTS"):
+        app.config["TRUSTED_HOSTS"] = [parts.hostname]
+
+
+# Shared assets a browser may keep; everything else a logged-in user is sent is theirs alone.
+CACHEABLE_ENDPOINTS = {"static", "charts.charts_css"}
 
 
 def _security_headers(response):
@@ -67,6 +114,9 @@ def _security_headers(response):
     response.headers.setdefault("X-Frame-Options", "DENY")
     if request.headers.get("HX-Request"):
         response.vary.add("HX-Request")
+    if request.endpoint not in CACHEABLE_ENDPOINTS and current_user.is_authenticated:
+        response.headers["Cache-Control"] = "private, no-store"
+        response.vary.add("Cookie")
     return response
 
 
@@ -74,6 +124,7 @@ def init_app(app: Flask) -> None:
     app.request_class = QztRequest  # after Htmx.init_app, whose request class it extends
     app.url_map.converters["id"] = IdConverter
     app.after_request(_security_headers)
+    _public_url_settings(app)
 
     @app.get("/healthz")
     def healthz():

@@ -1,8 +1,7 @@
 """The signed pledge (承诺书, Annex 1) as a PDF, with the evidence that ties it to its signature."""
 
-from flask import url_for
-
 from qzt.core import files
+from qzt.core.http import external_url
 from qzt.documents import data_uri, qr_data_uri, render_pdf
 from qzt.models import PledgeSignature
 from qzt.pledges import texts
@@ -16,7 +15,7 @@ def pledge_context(signature: PledgeSignature) -> dict:
     text = texts.get(signature.pledge_version)
     if text is None:
         raise LookupError(f"pledge version {signature.pledge_version} is missing from qzt/data/pledges")
-    verify_url = url_for("pledges.verify", code=signature.code, _external=True)
+    verify_url = external_url("pledges.verify", code=signature.code)
     stored = signature.signature_file
     return {
         "signature": signature,

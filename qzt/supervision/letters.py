@@ -1,8 +1,8 @@
 """The 清退通知 letter (Art. 12, 17) as a PDF through the one PDF path, with a verification QR code."""
 
 import sqlalchemy as sa
-from flask import url_for
 
+from qzt.core.http import external_url
 from qzt.documents import qr_data_uri, render_pdf
 from qzt.extensions import db
 from qzt.models import ExpulsionNotice, User
@@ -26,7 +26,7 @@ def can_download(user: User, notice: ExpulsionNotice) -> bool:
 
 
 def context(notice: ExpulsionNotice) -> dict:
-    verify_url = url_for("supervision.notice", notice_code=notice.code, _external=True)
+    verify_url = external_url("supervision.notice", notice_code=notice.code)
     return {
         "notice": notice,
         "cause": EXPULSION_CAUSES.get(notice.cause, notice.cause),

@@ -6,7 +6,7 @@ from wtforms import SelectChoice
 
 from qzt.auth.permissions import roles_required, staff_required
 from qzt.core import audit, clock, files
-from qzt.core.http import client_ip
+from qzt.core.http import client_ip, external_url
 from qzt.documents import pdf_response
 from qzt.extensions import db
 from qzt.models import (
@@ -97,11 +97,11 @@ def institution(institution_id: int):
     proposed = db.session.get(Complaint, request.args.get("complaint", type=int) or 0)
     if proposed is not None and proposed.institution_id == inst.id and proposed.serious:
         form.cause.data = "complaint_serious"
-        form.evidence.data = url_for("supervision.complaint", complaint_id=proposed.id, _external=True)
+        form.evidence.data = external_url("supervision.complaint", complaint_id=proposed.id)
     failed = db.session.get(Assessment, request.args.get("assessment", type=int) or 0)
     if failed is not None and failed.institution_id == inst.id and failed.expulsion_proposed_at:
         form.cause.data = "failed_assessment"
-        sheet = url_for("assessments.staff_sheet", assessment_id=failed.id, _external=True)
+        sheet = external_url("assessments.staff_sheet", assessment_id=failed.id)
         form.evidence.data = f"第{failed.cycle_number}个考核周期考核得分{failed.score}分，不合格：{sheet}"
     return _render(inst, form)
 

@@ -6,8 +6,7 @@ always masked, whoever asks: the API has no notion of an owner or staff member.
 
 from datetime import date
 
-from flask import url_for
-
+from qzt.core.http import external_url
 from qzt.data.catalog import CATEGORY_NAMES, Choice
 from qzt.models import Institution
 from qzt.rules import phone
@@ -28,7 +27,7 @@ def institution_summary(inst: Institution) -> dict:
         "district": inst.district,
         "categories": inst.category_slugs,
         "services": [{"title": s.title, "category": s.category} for s in inst.services],
-        "url": url_for("directory.institution", institution_id=inst.id, _external=True),
+        "url": external_url("directory.institution", institution_id=inst.id),
     }
 
 
