@@ -72,3 +72,24 @@ def test_a_malformed_public_url_is_refused_at_start_up(database_url, monkeypatch
     monkeypatch.setenv("QZT_PUBLIC_URL", "qzt.example.cn")
     with pytest.raises(ValueError, match="QZT_PUBLIC_URL"):
         create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True})
+
+
+@pytest.mark.parametrize(
+    "look_alike", ["1370000000５", "١٣٧٠٠٠٠٠٠٠٥", "+86 137-0000-0005", "0086 13700000005"]
+)
+def test_a_look_alike_number_is_the_same_account_not_a_new_one(app, make_user, look_alike):
+    from qzt.auth.services import AccountError, create_user
+
+    make_user(Role.INSTITUTION, phone="13700000005")
+    with pytest.raises(AccountError):
+        create_user(Role.ENTERPRISE, look_alike, "冒名企业", "Kx9-secure-pass")
+    assert log_in(app.test_client(), look_alike).headers["Location"] == "/workbench"
+
+
+def test_phone_numbers_are_validated_by_libphonenumber():
+    from qzt.rules import phone
+
+    assert phone.normalize("1390000000５") == "13900000005"
+    assert phone.normalize("0757 8330 1234转801") == "0757-83301234-801"
+    assert not phone.is_mobile("12345678901") and not phone.is_mobile("14000000000")
+    assert phone.is_contact_number("0757-83301234") and not phone.is_contact_number("0757-8330123")

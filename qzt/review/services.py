@@ -15,6 +15,7 @@ from qzt.models import Application, ApplicationState, Institution, ListingState,
 from qzt.models.institution import AgentRecord, InstitutionRecord, QualificationRecord, ServiceRecord
 from qzt.review.diff import changes
 from qzt.rules import admission
+from qzt.rules import phone as phones
 from qzt.rules.values import parse_date
 
 MAX_INFO_DAYS = 30
@@ -205,7 +206,7 @@ def institution_record(data: dict, opened_on: date) -> InstitutionRecord:
             for q in data.get("qualifications", [])
         ],
         agents=[
-            AgentRecord(name=a["name"], phone=a["phone"], hours=a.get("hours"))
+            AgentRecord(name=a["name"], phone=phones.normalize(a["phone"]), hours=a.get("hours"))
             for a in data.get("agents", [])
         ],
     )
