@@ -155,8 +155,8 @@ def test_create_user_then_log_in(runner):
     "changes, reason",
     [
         ({"phone": "12345"}, "手机号码无效"),
-        ({"password": "short\n"}, "密码至少8位"),
-        ({"password": ""}, "密码至少8位"),
+        ({"password": "short\n"}, "密码太短"),
+        ({"password": ""}, "密码太短"),
         ({"role": "boss"}, "角色“boss”无效"),
     ],
     ids=["phone", "short-password", "no-password", "role"],

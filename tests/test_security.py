@@ -2,7 +2,7 @@
 against the app, each test named for what it defends."""
 
 import pytest
-from shared_fixtures import log_in
+from shared_fixtures import csrf, log_in
 
 from qzt.core.http import is_same_site_path
 from qzt.models import Role
@@ -93,3 +93,39 @@ def test_phone_numbers_are_validated_by_libphonenumber():
     assert phone.normalize("0757 8330 1234转801") == "0757-83301234-801"
     assert not phone.is_mobile("12345678901") and not phone.is_mobile("14000000000")
     assert phone.is_contact_number("0757-83301234") and not phone.is_contact_number("0757-8330123")
+
+
+@pytest.mark.parametrize(
+    ("password", "says"),
+    [
+        ("12345678", "密码太简单"),
+        ("aaaaaaaa", "密码太简单"),
+        ("Kx9-a", "密码太短"),
+        ("P@ssw0rd", "常见密码"),
+        ("Password1!", "常见密码"),
+        ("13700000009Ab", "不能包含手机号码"),
+    ],
+)
+def test_register_refuses_weak_passwords_and_says_what_to_fix(app, password, says):
+    client = app.test_client()
+    form = {
+        "kind": "enterprise",
+        "company_name": "佛山市测试电器有限公司",
+        "phone": "13700000009",
+        "password": password,
+        "confirm": password,
+        "consent": "y",
+        "csrf_token": csrf(client, "/register"),
+    }
+    response = client.post("/register", data=form)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and says in page
+    assert 'value="佛山市测试电器有限公司"' in page  # what was typed stays
+
+
+def test_staff_accounts_follow_the_same_password_policy(app):
+    from qzt.auth.services import AccountError, create_user
+
+    with pytest.raises(AccountError, match="常见密码"):
+        create_user(Role.OPERATOR, "13700000004", "运维", "Qwerty123")
+    assert create_user(Role.OPERATOR, "13700000004", "运维", "Foshan-ops-2026").phone == "13700000004"

@@ -9,15 +9,14 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from qzt.core import audit, clock
 from qzt.extensions import db
 from qzt.models import Enterprise, OneTimeCode, Role, User
+from qzt.rules import passwords, uscc
 from qzt.rules import phone as phones
-from qzt.rules import uscc
 
 
 class AccountError(ValueError):
     """A message for the user saying what to fix."""
 
 
-MIN_PASSWORD = 8
 MAX_NAME = 100  # users.name
 
 
@@ -27,8 +26,8 @@ def create_user(role: Role, phone: str, name: str, password: str) -> User:
         raise AccountError("手机号码无效：请输入11位中国大陆手机号码")
     if len(name.strip()) > MAX_NAME:
         raise AccountError(f"姓名不能超过{MAX_NAME}个字")
-    if len(password) < MIN_PASSWORD:
-        raise AccountError(f"密码至少{MIN_PASSWORD}位")
+    if problem := passwords.problem(password, number):
+        raise AccountError(problem)
     if db.session.scalar(sa.select(User).where(User.phone == number)):
         raise AccountError(f"手机号码 {number} 已注册")
     user = User(role=role, phone=number, name=name.strip() or number)
@@ -110,8 +109,8 @@ def issue_code(user: User, purpose: str) -> str:
 
 def activate(phone: str, code: str, password: str) -> User:
     """First login with the code sent by SMS: the account sets its own password; the code is used up."""
-    if len(password) < MIN_PASSWORD:
-        raise AccountError(f"密码至少{MIN_PASSWORD}位")
+    if problem := passwords.problem(password, phones.normalize(phone)):
+        raise AccountError(problem)
     user = db.session.scalar(sa.select(User).where(User.phone == phones.normalize(phone)))
     now = clock.now()
     ticket = None

@@ -8,7 +8,7 @@ from flask_login import current_user
 from qzt.core import clock
 from qzt.core.http import is_fragment
 from qzt.data import catalog
-from qzt.rules import calendar, eligibility, phone
+from qzt.rules import calendar, eligibility, passwords, phone
 from qzt.rules.calendar import to_beijing
 
 # The catalog, and the regulation's limits the pages state (never restated in a template).
@@ -53,6 +53,7 @@ def init_app(app: Flask) -> None:
         ART14=ART14,
         is_fragment=is_fragment,
         phone_for=phone_for,
+        PASSWORD_HINT=passwords.HINT,
     )
 
     @app.context_processor

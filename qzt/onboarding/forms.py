@@ -17,13 +17,12 @@ from wtforms import (
     SelectChoice,
     StringField,
 )
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, InputRequired, ValidationError
 
 from qzt.auth.forms import mobile_number
-from qzt.auth.services import MIN_PASSWORD
 from qzt.core.forms import Text
 from qzt.onboarding import draft
-from qzt.rules import eligibility, uscc
+from qzt.rules import eligibility, passwords, phone, uscc
 
 
 class RegisterForm(FlaskForm):
@@ -39,10 +38,8 @@ class RegisterForm(FlaskForm):
     phone = StringField("手机号码", validators=[DataRequired("请输入手机号码"), mobile_number])
     password = PasswordField(
         "密码",
-        validators=[
-            DataRequired("请设置密码"),
-            Length(min=MIN_PASSWORD, message=f"密码至少{MIN_PASSWORD}位"),
-        ],
+        validators=[DataRequired("请设置密码")],
+        description=passwords.HINT,
     )
     confirm = PasswordField(
         "确认密码",
@@ -51,6 +48,10 @@ class RegisterForm(FlaskForm):
     consent = BooleanField(
         "我已阅读并同意《隐私政策》", validators=[DataRequired("请阅读并勾选同意《隐私政策》后再注册")]
     )
+
+    def validate_password(self, field) -> None:
+        if problem := passwords.problem(field.data or "", phone.normalize(self.phone.data or "")):
+            raise ValidationError(problem)
 
     def validate_company_name(self, field) -> None:
         if self.kind.data == "enterprise" and not field.data:

@@ -4,7 +4,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user
 
 from qzt.auth.permissions import applicant_required
-from qzt.auth.services import MIN_PASSWORD, AccountError, create_user, register_enterprise
+from qzt.auth.services import AccountError, create_user, register_enterprise
 from qzt.core import clock, files
 from qzt.core.http import client_ip, safe_next
 from qzt.extensions import db
@@ -42,7 +42,7 @@ def register():
             flash("注册成功，请填写入驻申请", "success")
             return redirect(url_for("onboarding.start"))
     status = 422 if form.errors else 200
-    return render_template("onboarding/register.html", form=form, MIN_PASSWORD=MIN_PASSWORD), status
+    return render_template("onboarding/register.html", form=form), status
 
 
 @bp.get("/privacy")
