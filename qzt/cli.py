@@ -15,7 +15,7 @@ from flask.cli import AppGroup
 
 from qzt.assessments import demo as assessment_demo
 from qzt.assessments import services as assessments
-from qzt.auth.services import AccountError, create_user, register_enterprise
+from qzt.auth.services import AccountError, create_user, register_enterprise, unlock
 from qzt.consultations import demo as consultation_demo
 from qzt.consultations import homepage
 from qzt.consultations import services as consultations
@@ -24,6 +24,7 @@ from qzt.directory import demo, importing, institutions
 from qzt.extensions import db
 from qzt.models import Institution, Role, User
 from qzt.review.services import remind_deadlines
+from qzt.rules import phone as phones
 from qzt.rules.calendar import to_beijing
 from qzt.rules.phone import mask
 from qzt.rules.values import parse_date
@@ -180,6 +181,19 @@ def create_user_command(role: str, phone: str, name: str) -> None:
         _fail(f"未创建账号：{e}")
     db.session.commit()
     click.echo(f"已创建{user.role.label}账号：{user.phone}（{user.name}）")
+
+
+@qzt.command("unlock")
+@click.argument("phone")
+@_database_errors
+def unlock_command(phone: str) -> None:
+    """解锁因连续登录失败被锁定的账号。"""
+    user = db.session.scalar(sa.select(User).where(User.phone == phones.normalize(phone)))
+    if user is None:
+        _fail(f"没有手机号码为 {phone} 的账号")
+    unlock(user, None, ip="cli")
+    db.session.commit()
+    click.echo(f"已解锁账号：{user.phone}（{user.name}）")
 
 
 def _read_password() -> str:

@@ -42,4 +42,6 @@ def from_environment(instance_path: str) -> dict:
         "PAGE_CACHE": os.environ.get("QZT_PAGE_CACHE", "1") != "0",
         "QZT_CLOCK": os.environ.get("QZT_CLOCK") or None,
         "QZT_PUBLIC_URL": os.environ.get("QZT_PUBLIC_URL") or None,
+        "RATELIMIT_STORAGE_URI": os.environ.get("QZT_RATELIMIT_STORAGE_URL") or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
     }

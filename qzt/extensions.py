@@ -1,5 +1,7 @@
 """Flask extensions, created bare and bound to the app in create_app."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -21,3 +23,6 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = Htmx()
+# Per client address, on the doors guessers knock at (login, registration, codes): memory by default, a
+# shared store (Redis) from QZT_RATELIMIT_STORAGE_URL when several servers run.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

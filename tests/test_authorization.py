@@ -16,7 +16,7 @@ from qzt.assessments import services as assessments
 from qzt.consultations import cases, homepage
 from qzt.consultations import services as consultations
 from qzt.core import files
-from qzt.extensions import db
+from qzt.extensions import db, limiter
 from qzt.models import (
     ApplicationState,
     FollowUpState,
@@ -282,7 +282,16 @@ MATRIX = {
 
 
 @pytest.fixture
-def world(app, make_user, login_as, make_institution, make_application):
+def no_rate_limit():
+    """Seven logins and then every route posted by each: more than one address may try in a minute.
+    What is tested here is who may do what; the limit itself is tested in test_security."""
+    limiter.enabled = False
+    yield
+    limiter.enabled = True
+
+
+@pytest.fixture
+def world(app, no_rate_limit, make_user, login_as, make_institution, make_application):
     """A client for each kind of visitor, logged in; A has a submitted, signed application and B a draft;
     a listed institution to leave."""
     users = {

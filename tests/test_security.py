@@ -2,9 +2,11 @@
 against the app, each test named for what it defends."""
 
 import pytest
+import sqlalchemy as sa
 from shared_fixtures import csrf, log_in
 
 from qzt.core.http import is_same_site_path
+from qzt.extensions import db
 from qzt.models import Role
 
 
@@ -129,3 +131,49 @@ def test_staff_accounts_follow_the_same_password_policy(app):
     with pytest.raises(AccountError, match="常见密码"):
         create_user(Role.OPERATOR, "13700000004", "运维", "Qwerty123")
     assert create_user(Role.OPERATOR, "13700000004", "运维", "Foshan-ops-2026").phone == "13700000004"
+
+
+def test_login_locks_after_five_failures(app, make_user):
+    from qzt.models import AuditRecord, User
+
+    make_user(Role.OPERATOR, phone="13700000004")
+    client = app.test_client()
+    for _ in range(4):
+        assert log_in(client, "13700000004", "Wrong-pass-1").status_code == 422
+    fifth = log_in(client, "13700000004", "Wrong-pass-1")
+    assert fifth.status_code == 429 and "账号已锁定至" in fifth.get_data(as_text=True)
+    right = log_in(client, "13700000004")
+    assert right.status_code == 429, "the right password is refused while locked"
+    actions = [a.action for a in db.session.scalars(sa.select(AuditRecord).order_by(AuditRecord.id))]
+    assert actions.count("login_failed") == 5 and "account_locked" in actions
+    runner = app.test_cli_runner()
+    assert "已解锁账号" in runner.invoke(args=["qzt", "unlock", "13700000004"]).output
+    assert log_in(client, "13700000004").status_code == 302
+    db.session.expire_all()
+    user = db.session.scalar(sa.select(User).where(User.phone == "13700000004"))
+    assert user.failed_logins == 0 and user.locked_until is None
+
+
+def test_login_says_the_same_for_an_unknown_number_and_a_wrong_password(app, make_user):
+    make_user(Role.OPERATOR, phone="13700000004")
+    unknown = log_in(app.test_client(), "13700000008", "Wrong-pass-1")
+    wrong = log_in(app.test_client(), "13700000004", "Wrong-pass-1")
+    assert unknown.status_code == wrong.status_code == 422
+    assert "手机号码或密码不正确" in unknown.get_data(as_text=True)
+    assert "手机号码或密码不正确" in wrong.get_data(as_text=True)
+
+
+def test_login_from_one_address_is_limited_to_ten_tries_a_minute(app, make_user):
+    """Spread over many accounts, guessing is not stopped by the lockout: the per-address limit is."""
+    client = app.test_client()
+    token = csrf(client)
+    statuses = [
+        client.post(
+            "/login", data={"phone": f"1370000{n:04d}", "password": "x", "csrf_token": token}
+        ).status_code
+        for n in range(11)
+    ]
+    assert statuses[:10] == [422] * 10 and statuses[10] == 429
+    page = client.post("/login", data={"phone": "13700000001", "password": "x", "csrf_token": token})
+    assert page.status_code == 429 and "操作过于频繁" in page.get_data(as_text=True)
+    assert client.get("/login").status_code == 200  # reading the page is not limited

@@ -2,6 +2,7 @@
 
 import secrets
 from datetime import timedelta
+from functools import cache
 
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -9,8 +10,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from qzt.core import audit, clock
 from qzt.extensions import db
 from qzt.models import Enterprise, OneTimeCode, Role, User
-from qzt.rules import passwords, uscc
+from qzt.rules import lockout, passwords, uscc
 from qzt.rules import phone as phones
+from qzt.rules.calendar import to_beijing
 
 
 class AccountError(ValueError):
@@ -37,11 +39,58 @@ def create_user(role: Role, phone: str, name: str, password: str) -> User:
     return user
 
 
-def authenticate(phone: str, password: str) -> User | None:
+class LockedOut(AccountError):
+    """Too many failed logins (qzt.rules.lockout): `until` is when the account opens again."""
+
+    def __init__(self, until):
+        self.until = until
+        super().__init__(
+            f"登录失败次数过多，账号已锁定至{to_beijing(until):%H:%M}（北京时间）。"
+            "请届时再试，或联系平台运维机构解锁；忘记密码可联系机构管理员重置。"
+        )
+
+
+@cache
+def _decoy_hash() -> str:
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
+def authenticate(phone: str, password: str, ip: str = "") -> User | None:
+    """The user whose number and password these are, or None; an unknown number costs the same time as
+    a wrong password, and says the same. LockedOut while the account is locked."""
     user = db.session.scalar(sa.select(User).where(User.phone == phones.normalize(phone)))
-    if user is None or not user.active or not user.check_password(password):
+    if user is None:
+        check_password_hash(_decoy_hash(), password)
         return None
-    return user
+    now = clock.now()
+    if lockout.is_locked(_attempts(user), now):
+        raise LockedOut(user.locked_until)
+    if user.active and user.check_password(password):
+        _keep(user, lockout.after_success())
+        audit.record(user, "login", user, ip=ip)
+        return user
+    attempts = lockout.after_failure(_attempts(user), now)
+    _keep(user, attempts)
+    audit.record(None, "login_failed", user, ip=ip)
+    if lockout.is_locked(attempts, now):
+        audit.record(None, "account_locked", user, note=f"连续{lockout.MAX_FAILURES}次登录失败", ip=ip)
+        raise LockedOut(attempts.locked_until)
+    return None
+
+
+def _attempts(user: User) -> lockout.Attempts:
+    return lockout.Attempts(user.failed_logins or 0, user.first_failed_at, user.locked_until)
+
+
+def _keep(user: User, attempts: lockout.Attempts) -> None:
+    user.failed_logins, user.first_failed_at = attempts.failures, attempts.first_failed_at
+    user.locked_until = attempts.locked_until
+
+
+def unlock(user: User, by: User | None, ip: str = "") -> None:
+    """Staff open a locked account before its time."""
+    _keep(user, lockout.after_success())
+    audit.record(by, "account_unlocked", user, ip=ip)
 
 
 def register_enterprise(phone: str, password: str, company: str, code: str | None) -> User:

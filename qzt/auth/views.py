@@ -9,7 +9,8 @@ from qzt.auth.permissions import admin_required
 from qzt.core import notifications
 from qzt.core.forms import EmptyForm
 from qzt.core.http import client_ip, safe_next
-from qzt.extensions import db
+from qzt.core.limits import GUESSING
+from qzt.extensions import db, limiter
 from qzt.models import Role, User
 
 # Where each role lands after login: its own work.
@@ -24,11 +25,18 @@ LANDING = {
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(GUESSING, methods=["POST"])
 def login():
     """Log in with 手机号码 and 密码."""
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.phone.data, form.password.data)
+        try:
+            user = services.authenticate(form.phone.data, form.password.data, ip=client_ip())
+        except services.LockedOut as locked:
+            db.session.commit()  # the failure that locked it counts
+            form.password.errors.append(str(locked))
+            return render_template("auth/login.html", form=form), 429
+        db.session.commit()
         if user:
             login_user(user)
             flash("登录成功", "success")
@@ -101,6 +109,7 @@ def toggle_staff(user_id: int):
 
 
 @bp.route("/activate", methods=["GET", "POST"])
+@limiter.limit(GUESSING, methods=["POST"])
 def activate():
     """客服首次登录: the code sent by SMS and a password of one's own; then logged in."""
     form = ActivateForm()

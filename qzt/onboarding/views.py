@@ -7,7 +7,8 @@ from qzt.auth.permissions import applicant_required
 from qzt.auth.services import AccountError, create_user, register_enterprise
 from qzt.core import clock, files
 from qzt.core.http import client_ip, safe_next
-from qzt.extensions import db
+from qzt.core.limits import GUESSING
+from qzt.extensions import db, limiter
 from qzt.models import Role, WithdrawalRequest
 from qzt.onboarding import bp, draft, services
 from qzt.onboarding.forms import STEP_FORMS, FieldCheckForm, RegisterForm
@@ -18,6 +19,7 @@ from qzt.rules.uploads import UploadRejected
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(GUESSING, methods=["POST"])
 def register():
     """注册: an enterprise account (back where it came from), or an applicant institution's (the wizard)."""
     form = RegisterForm(kind=request.args.get("kind"))  # the header's 机构入驻 link preselects
