@@ -69,24 +69,19 @@ def categories() -> Table:
         .where(Institution.listing_state.in_(IN_REGISTER))
         .group_by(ServiceItem.category, Institution.listing_state)
     )
-    counted = {(category, state): n for category, state, n in db.session.execute(stmt)}
+
     return Table(
         "categories",
         "入驻机构（按服务类别）",
         ("服务类别", "公示中", "已隐藏"),
-        [
-            (
-                c.name,
-                counted.get((c.slug, ListingState.LISTED), 0),
-                counted.get((c.slug, ListingState.HIDDEN), 0),
-            )
-            for c in CATEGORIES
-        ],
+        _listed_and_hidden(CATEGORIES, stmt),
         note="截至今日；一家机构在其服务项目所属的每个类别各计一次。",
     )
 
 
-def _listed_and_hidden(choices, counted: dict) -> list[tuple]:
+def _listed_and_hidden(choices, stmt: sa.Select) -> list[tuple]:
+    """A row per choice (category or district): listed and hidden institutions, from (slug, state, n)."""
+    counted = {(slug, state): n for slug, state, n in db.session.execute(stmt)}
     return [
         (c.name, counted.get((c.slug, ListingState.LISTED), 0), counted.get((c.slug, ListingState.HIDDEN), 0))
         for c in choices
@@ -99,19 +94,12 @@ def districts() -> Table:
         .where(Institution.listing_state.in_(IN_REGISTER))
         .group_by(Institution.district, Institution.listing_state)
     )
-    counted = {(district, state): n for district, state, n in db.session.execute(stmt)}
+
     return Table(
         "districts",
         "入驻机构（按区）",
         ("所在区", "公示中", "已隐藏"),
-        [
-            (
-                d.name,
-                counted.get((d.slug, ListingState.LISTED), 0),
-                counted.get((d.slug, ListingState.HIDDEN), 0),
-            )
-            for d in DISTRICTS
-        ],
+        _listed_and_hidden(DISTRICTS, stmt),
         note="截至今日。",
     )
 
