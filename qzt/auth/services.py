@@ -46,7 +46,7 @@ class LockedOut(AccountError):
         self.until = until
         super().__init__(
             f"登录失败次数过多，账号已锁定至{to_beijing(until):%H:%M}（北京时间）。"
-            "请届时再试，或联系平台运维机构解锁；忘记密码可联系机构管理员重置。"
+            "请届时再试，或联系平台运维机构解锁。"
         )
 
 
