@@ -17,6 +17,7 @@ run: setup database
 
 test: system-test setup
 	$(BIN)/ruff check qzt tests bench app.py
+	$(BIN)/bandit -ll -q -r qzt app.py
 	$(MAKE) --no-print-directory test-sqlite test-postgresql
 
 test-sqlite:
