@@ -1,4 +1,5 @@
-"""Settings from the environment: DATABASE_URL, SECRET_KEY, QZT_PAGE_CACHE, QZT_CLOCK, QZT_PUBLIC_URL."""
+"""Settings from the environment: DATABASE_URL, SECRET_KEY, QZT_PAGE_CACHE, QZT_CLOCK, QZT_PUBLIC_URL,
+QZT_PROXY_COUNT, QZT_RATELIMIT_STORAGE_URL."""
 
 import os
 import secrets
@@ -29,6 +30,16 @@ def secret_key(instance_path: str) -> str:
     return path.read_text().strip()
 
 
+def _count(name: str) -> int:
+    """A setting that counts things: a whole number, 0 when unset."""
+    value = (os.environ.get(name) or "").strip()
+    if not value:
+        return 0
+    if not value.isdigit():
+        raise ValueError(f"{name}={value!r}: expected a whole number, e.g. 1")
+    return int(value)
+
+
 def from_environment(instance_path: str) -> dict:
     return {
         "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
@@ -42,6 +53,7 @@ def from_environment(instance_path: str) -> dict:
         "PAGE_CACHE": os.environ.get("QZT_PAGE_CACHE", "1") != "0",
         "QZT_CLOCK": os.environ.get("QZT_CLOCK") or None,
         "QZT_PUBLIC_URL": os.environ.get("QZT_PUBLIC_URL") or None,
+        "QZT_PROXY_COUNT": _count("QZT_PROXY_COUNT"),
         "RATELIMIT_STORAGE_URI": os.environ.get("QZT_RATELIMIT_STORAGE_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
     }

@@ -1,6 +1,7 @@
 """Browser fixtures shared by the browser tests: Debian's Chromium through Playwright, and the app
 served from a thread on the test database."""
 
+import re
 import threading
 from pathlib import Path
 
@@ -114,3 +115,11 @@ def people(browser: Browser, live_server):
     for person in opened:
         person.context.close()
     assert not problems, "\n".join(problems)
+
+
+def prove_number(page: Page) -> None:
+    """Press [获取验证码] as a person would, and type the code the demo page shows (演示环境验证码)."""
+    page.get_by_role("button", name="获取验证码").click()
+    shown = page.locator(".demo-code strong")
+    expect(shown).to_have_text(re.compile(r"^\d{6}$"))
+    page.get_by_label("短信验证码").fill(shown.inner_text())

@@ -37,6 +37,15 @@ def csrf(client, path: str = "/login") -> str:
     return match.group(1)
 
 
+def sms_code(client, path: str, phone: str) -> str:
+    """Press [获取验证码] on the page at path and read the code the page shows (the log SMS backend shows
+    it as 演示环境验证码, as in a demo)."""
+    response = client.post(path, data={"phone": phone, "action": "code", "csrf_token": csrf(client, path)})
+    match = re.search(r"演示环境验证码：<strong>(\d{6})</strong>", response.get_data(as_text=True))
+    assert match, f"no code shown at {path}: {response.status_code}"
+    return match.group(1)
+
+
 def log_in(client, phone: str, password: str = PASSWORD, next_url: str = ""):
     """Post the login form as a person would; the response, for tests of the login itself."""
     url = "/login" + (f"?next={next_url}" if next_url else "")

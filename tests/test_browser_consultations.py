@@ -8,6 +8,7 @@ import re
 
 import openpyxl
 import pytest
+from browser import prove_number
 from factories import PASSWORD
 from playwright.sync_api import expect
 
@@ -55,6 +56,7 @@ def test_an_enterprise_consults_an_agent_replies_and_the_case_is_reported(
     page.get_by_label("企业用户").check()
     page.get_by_label("企业名称").fill("佛山市美的家电有限公司")
     page.get_by_label("手机号码").fill(ENTERPRISE)
+    prove_number(page)
     page.get_by_label("密码", exact=True).fill(PASSWORD)
     page.get_by_label("确认密码").fill(PASSWORD)
     page.get_by_label("我已阅读并同意《隐私政策》").check()

@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from browser import DESKTOP, PHONE, SCREENSHOTS, TIMEOUT_MS
+from browser import DESKTOP, PHONE, SCREENSHOTS, TIMEOUT_MS, prove_number
 from factories import PASSWORD
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
@@ -168,6 +168,7 @@ def register(page: Page, base: str, phone: str = PHONE_NUMBER) -> None:
     page.goto(f"{base}/register")
     page.get_by_label("服务机构", exact=True).check()
     page.get_by_label("手机号码", exact=True).fill(phone)
+    prove_number(page)
     page.get_by_label("密码", exact=True).fill(PASSWORD)
     page.get_by_label("确认密码", exact=True).fill(PASSWORD)
     page.get_by_label("我已阅读并同意《隐私政策》").check()
@@ -232,7 +233,7 @@ def test_a_new_institution_goes_through_the_whole_wizard(page: Page, live_server
     expect(page).to_have_url(f"{base}/register?kind=institution")  # 服务机构 preselected
     camera.shoot("register")
     press(page, "注册")  # nothing filled in: every field says what it needs
-    expect(page.locator(".field-error")).to_have_count(4)
+    expect(page.locator(".field-error")).to_have_count(5)
     expect(page.get_by_text("请阅读并勾选同意《隐私政策》后再注册")).to_be_visible()
     camera.shoot("register-errors")
     # The privacy policy opens in a new tab, so that what was typed stays.

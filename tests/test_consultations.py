@@ -7,7 +7,8 @@ from decimal import Decimal
 import openpyxl
 import pytest
 from factories import PASSWORD
-from shared_fixtures import csrf, log_in
+from onboarding_helpers import PDF
+from shared_fixtures import csrf, log_in, sms_code
 
 from qzt.extensions import db
 from qzt.models import (
@@ -225,6 +226,7 @@ def test_registering_as_an_enterprise_keeps_the_company_and_returns_to_the_consu
         "confirm": PASSWORD,
         "consent": "y",
     }
+    data["code"] = sms_code(client, "/register", "13600000009")
     response = client.post(f"/register?next={path}", data={**data, "csrf_token": csrf(client, "/register")})
     assert response.status_code == 302 and response.headers["Location"] == path
     user = db.session.scalar(db.select(User).where(User.phone == "13600000009"))
@@ -556,14 +558,14 @@ def test_art13_a_new_certificate_goes_live_once_the_operator_accepts_it(
         "q_number": "201919000000",
         "q_issuer": "广东省市场监督管理局",
         "q_valid_until": "2026-03-09",
-        "q_file": (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "cma.pdf"),
+        "q_file": (io.BytesIO(PDF), "cma.pdf"),
         "csrf_token": csrf(agent, "/workbench"),
     }
     response = agent.post(
         "/workbench/homepage/changes/qualification", data=data, content_type="multipart/form-data"
     )
     assert response.status_code == 422 and "已于2026-03-09过期" in response.get_data(as_text=True)
-    data.update(q_valid_until="2028-06-30", q_file=(io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "cma.pdf"))
+    data.update(q_valid_until="2028-06-30", q_file=(io.BytesIO(PDF), "cma.pdf"))
     response = agent.post(
         "/workbench/homepage/changes/qualification", data=data, content_type="multipart/form-data"
     )

@@ -6,7 +6,8 @@ bp = Blueprint("auth", __name__)
 
 
 def init_app(app) -> None:
-    from qzt.auth import services
+    from qzt.auth import services, sessions
     from qzt.extensions import login_manager
 
     login_manager.user_loader(services.load_user)
+    app.before_request(sessions.check)

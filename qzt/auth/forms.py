@@ -5,7 +5,7 @@ from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, ValidationError
 
 from qzt.core.forms import choices
-from qzt.rules import phone
+from qzt.rules import passwords, phone
 
 
 def mobile_number(_form, field) -> None:
@@ -41,3 +41,44 @@ class ActivateForm(FlaskForm):
         "确认密码",
         validators=[DataRequired("请再次输入密码"), EqualTo("password", message="两次输入的密码不一致")],
     )
+
+
+def sms_code_field() -> StringField:
+    return StringField("短信验证码", validators=[DataRequired("请输入短信验证码")])
+
+
+def new_password_fields(label: str = "密码") -> tuple[PasswordField, PasswordField]:
+    return (
+        PasswordField(label, validators=[DataRequired(f"请设置{label}")]),
+        PasswordField(
+            "确认密码",
+            validators=[DataRequired("请再次输入密码"), EqualTo("password", message="两次输入的密码不一致")],
+        ),
+    )
+
+
+class CodeRequestForm(FlaskForm):
+    """[获取验证码]: only the number counts (the rest of the page's form is kept as typed)."""
+
+    phone = StringField(
+        "手机号码", validators=[DataRequired("请先填写手机号码，再获取验证码"), mobile_number]
+    )
+
+
+class ForgotPasswordForm(FlaskForm):
+    """[忘记密码]: the number, the SMS code and a new password."""
+
+    phone = StringField("手机号码", validators=[DataRequired("请输入手机号码"), mobile_number])
+    code = sms_code_field()
+    password, confirm = new_password_fields("新密码")
+
+    def validate_password(self, field) -> None:
+        if problem := passwords.problem(field.data or "", phone.normalize(self.phone.data or "")):
+            raise ValidationError(problem)
+
+
+class ChangePasswordForm(FlaskForm):
+    """[修改密码]: the current password, and a new one twice."""
+
+    current = PasswordField("当前密码", validators=[DataRequired("请输入当前密码")])
+    password, confirm = new_password_fields("新密码")

@@ -1,5 +1,6 @@
 """Accounts: creating users, checking credentials, staff accounts."""
 
+import hmac
 import secrets
 from datetime import timedelta
 from functools import cache
@@ -31,7 +32,7 @@ def create_user(role: Role, phone: str, name: str, password: str) -> User:
     if problem := passwords.problem(password, number):
         raise AccountError(problem)
     if db.session.scalar(sa.select(User).where(User.phone == number)):
-        raise AccountError(f"手机号码 {number} 已注册")
+        raise AccountError(f"手机号码 {number} 已注册：请直接登录，忘记密码可在登录页点击“忘记密码”重设")
     user = User(role=role, phone=number, name=name.strip() or number)
     user.set_password(password)
     db.session.add(user)
@@ -103,9 +104,50 @@ def register_enterprise(phone: str, password: str, company: str, code: str | Non
     return user
 
 
-def load_user(user_id: str) -> User | None:
-    """Flask-Login's user loader: the account behind the session."""
-    return db.session.get(User, int(user_id))
+def load_user(session_id: str) -> User | None:
+    """Flask-Login's user loader: the account behind the session, while the session's token is the
+    account's current one (User.get_id) and the account is on."""
+    user_id, _, token = session_id.partition(":")
+    if not user_id.isdigit() or not token:
+        return None  # a session from before tokens, or a forged one
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or not hmac.compare_digest(user.session_token, token):
+        return None
+    return user
+
+
+def log_out(user: User, ip: str = "") -> None:
+    """[退出登录] ends the account's sessions everywhere, not only this browser's."""
+    user.end_sessions()
+    audit.record(user, "logout", user, ip=ip)
+
+
+def reset_password(phone: str, password: str, ip: str = "") -> User:
+    """[忘记密码], once the number's SMS code is proved: a new password, the lock lifted, every session
+    ended."""
+    user = db.session.scalar(sa.select(User).where(User.phone == phones.normalize(phone)))
+    if user is None or not user.active:
+        raise AccountError("该手机号码没有可用的账号，请先注册")
+    if problem := passwords.problem(password, user.phone):
+        raise AccountError(problem)
+    user.set_password(password)
+    user.end_sessions()
+    _keep(user, lockout.after_success())
+    audit.record(user, "password_reset", user, ip=ip)
+    return user
+
+
+def change_password(user: User, current: str, new: str, ip: str = "") -> None:
+    """[修改密码]: the current password again, a new one that passes the rules; every other session ends."""
+    if not user.check_password(current):
+        raise AccountError("当前密码不正确")
+    if problem := passwords.problem(new, user.phone):
+        raise AccountError(problem)
+    if user.check_password(new):
+        raise AccountError("新密码不能与当前密码相同")
+    user.set_password(new)
+    user.end_sessions()
+    audit.record(user, "password_changed", user, ip=ip)
 
 
 STAFF_ROLES = (Role.OPERATOR, Role.AUTHORITY, Role.ADMIN)
@@ -129,6 +171,7 @@ def toggle_staff_account(user: User, by: User, ip: str = "") -> None:
     """The admin switches a staff account off or on again; audited."""
     before = {"active": user.active}
     user.active = not user.active
+    user.end_sessions()
     audit.record(by, "toggle_staff", user, before=before, after={"active": user.active}, ip=ip)
 
 
@@ -176,4 +219,5 @@ def activate(phone: str, code: str, password: str) -> User:
         raise AccountError("手机号码或验证码不正确，或验证码已过期：请向机构管理员重新获取")
     ticket.used_at = now
     user.set_password(password)
+    user.end_sessions()
     return user

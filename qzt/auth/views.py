@@ -1,17 +1,25 @@
 """Login and logout by mobile number and password, the user's notices, staff accounts (admin)."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
-from qzt.auth import bp, services
-from qzt.auth.forms import ActivateForm, LoginForm, StaffAccountForm
+from qzt.auth import bp, codes, services, sessions
+from qzt.auth.forms import (
+    ActivateForm,
+    ChangePasswordForm,
+    CodeRequestForm,
+    ForgotPasswordForm,
+    LoginForm,
+    StaffAccountForm,
+)
 from qzt.auth.permissions import admin_required
 from qzt.core import notifications
 from qzt.core.forms import EmptyForm
-from qzt.core.http import client_ip, safe_next
+from qzt.core.http import client_ip, is_fragment, safe_next
 from qzt.core.limits import GUESSING
 from qzt.extensions import db, limiter
 from qzt.models import Role, User
+from qzt.rules import codes as code_rules
 
 # Where each role lands after login: its own work.
 LANDING = {
@@ -38,7 +46,7 @@ def login():
             return render_template("auth/login.html", form=form), 429
         db.session.commit()
         if user:
-            login_user(user)
+            sessions.start(user)
             flash("登录成功", "success")
             return redirect(safe_next(request.args.get("next"), LANDING.get(user.role, "directory.home")))
         form.password.errors.append("手机号码或密码不正确")
@@ -47,10 +55,79 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Log out (a POST with the CSRF token, never a GET)."""
-    logout_user()
+    """Log out (a POST with the CSRF token, never a GET): every session of the account ends."""
+    if current_user.is_authenticated:
+        services.log_out(current_user._get_current_object(), client_ip())
+        db.session.commit()
+    sessions.end()
     flash("已退出登录", "success")
     return redirect(url_for("directory.home"))
+
+
+def request_code(purpose: str, page):
+    """[获取验证码] on a page whose form has a phone field: the code is queued (or why not is said); an
+    htmx request gets the status line only, a plain one the whole page again with what was typed."""
+    form = CodeRequestForm()
+    sent, problem = None, None
+    if form.validate_on_submit():
+        try:
+            sent = codes.request(form.phone.data, purpose, client_ip())
+        except codes.CodeError as refused:
+            problem = str(refused)
+        db.session.commit()
+    else:
+        problem = "；".join(e for errors in form.errors.values() for e in errors)
+    if is_fragment():
+        return render_template("auth/_code_status.html", sent=sent, problem=problem)
+    return page(sent=sent, problem=problem), 422 if problem else 200
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(GUESSING, methods=["POST"])
+def forgot_password():
+    """[忘记密码]: prove the number with an SMS code, set a new password; every session ends."""
+    form = ForgotPasswordForm()
+
+    def page(**status):
+        return render_template("auth/forgot_password.html", form=form, **status)
+
+    if request.form.get("action") == "code":
+        return request_code(code_rules.RESET, page)
+    if form.validate_on_submit():
+        try:
+            codes.prove(form.phone.data, code_rules.RESET, form.code.data)
+            services.reset_password(form.phone.data, form.password.data, client_ip())
+        except codes.CodeError as refused:
+            db.session.commit()  # a wrong try counts
+            form.code.errors.append(str(refused))
+        except services.AccountError as refused:
+            db.session.commit()  # the code is used up: it was proved
+            form.phone.errors.append(str(refused))
+        else:
+            db.session.commit()
+            flash("密码已重设，请用新密码登录", "success")
+            return redirect(url_for("auth.login"))
+    return page(), 422 if form.errors else 200
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    """我的账号: who one is, and [修改密码], which ends the account's other sessions."""
+    form = ChangePasswordForm()
+    user = current_user._get_current_object()
+    if form.validate_on_submit():
+        try:
+            services.change_password(user, form.current.data, form.password.data, client_ip())
+        except services.AccountError as refused:
+            db.session.rollback()
+            form.password.errors.append(str(refused))
+        else:
+            db.session.commit()
+            sessions.start(user)
+            flash("密码已修改，其他设备上的登录已退出", "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=form), 422 if form.errors else 200
 
 
 @bp.get("/notices")
@@ -121,7 +198,7 @@ def activate():
             form.code.errors.append(str(refused))
         else:
             db.session.commit()
-            login_user(user)
+            sessions.start(user)
             flash("密码已设置，欢迎使用佛山企质通", "success")
             return redirect(url_for(LANDING.get(user.role, "directory.home")))
     return render_template("auth/activate.html", form=form), 422 if form.errors else 200

@@ -63,6 +63,8 @@ def resend(agent: ServiceAgent, by: User, ip: str = "") -> str:
 def remove(agent: ServiceAgent, by: User, ip: str = "") -> None:
     """Off the homepage and its login switched off; its past replies keep their author."""
     if agent.user_id:
-        db.session.get(User, agent.user_id).active = False
+        account = db.session.get(User, agent.user_id)
+        account.active = False
+        account.end_sessions()
     audit.record(by, "remove_agent", agent, before={"name": agent.name, "phone": agent.phone}, ip=ip)
     agent.institution.agents.remove(agent)

@@ -1,6 +1,6 @@
 """Error pages as a blueprint: an HTML page for people, JSON for the API under /api/."""
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template, render_template_string, request
 from flask_wtf.csrf import CSRFError
 
 bp = Blueprint("errors", __name__)
@@ -16,9 +16,15 @@ PAGES = {
 }
 
 
+FRAGMENT = '<p class="field-error" role="alert">{{ message }}</p>'
+
+
 def error_response(status: int, title: str, message: str):
     if request.path.startswith("/api/"):
         return {"error": message}, status
+    if request.headers.get("HX-Request") and not request.headers.get("HX-Boosted"):
+        # htmx swaps only this line into the part it asked for (site.js lets a 429 through)
+        return render_template_string(FRAGMENT, message=message), status
     return render_template("error.html", status=status, title=title, message=message), status
 
 

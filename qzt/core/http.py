@@ -5,9 +5,11 @@ import unicodedata
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, has_request_context, request, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from htmx_flask.requests import HtmxAwareRequest
 from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from qzt.models.base import MAX_ID
@@ -101,6 +103,29 @@ def _public_url_settings(app: Flask) -> None:
         )
     if not app.config.get("TRUSTED_HOSTS"):
         app.config["TRUSTED_HOSTS"] = [parts.hostname]
+    if parts.scheme == "https":
+        app.config["SESSION_COOKIE_SECURE"] = True
+
+
+PROXY_COUNT = "QZT_PROXY_COUNT"
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def _behind_proxies(app: Flask) -> None:
+    """QZT_PROXY_COUNT=n: n reverse proxies (nginx, a load balancer) stand in front, and their
+    X-Forwarded-For and X-Forwarded-Proto are believed: the client's address (audit, limits) and whether
+    it came over HTTPS. Unset (0), those headers are ignored, since any client can send them."""
+    count = int(app.config.get(PROXY_COUNT) or 0)
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """The session cookie is Secure whenever the request came over HTTPS (directly or through a trusted
+    proxy), or always when SESSION_COOKIE_SECURE is set; plain HTTP in development still works."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return super().get_cookie_secure(app) or (has_request_context() and request.is_secure)
 
 
 # Shared assets a browser may keep; everything else a logged-in user is sent is theirs alone.
@@ -112,6 +137,8 @@ def _security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     if request.headers.get("HX-Request"):
         response.vary.add("HX-Request")
     if request.endpoint not in CACHEABLE_ENDPOINTS and current_user.is_authenticated:
@@ -124,7 +151,9 @@ def init_app(app: Flask) -> None:
     app.request_class = QztRequest  # after Htmx.init_app, whose request class it extends
     app.url_map.converters["id"] = IdConverter
     app.after_request(_security_headers)
+    app.session_interface = _SessionInterface()
     _public_url_settings(app)
+    _behind_proxies(app)
 
     @app.get("/healthz")
     def healthz():

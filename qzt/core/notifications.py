@@ -71,6 +71,25 @@ def notify(
     return notification
 
 
+def notify_number(number: str, kind: str, title: str, body: str, sms_params: dict) -> Notification:
+    """An SMS to a number that may have no account yet (a verification code); the same outbox."""
+    notification = Notification(
+        user=None,
+        kind=kind,
+        title=title,
+        body=body,
+        phone=number,
+        sms_params=dict(sms_params),
+        state=DeliveryState.PENDING,
+        attempts=0,
+        next_attempt_at=clock.now(),
+        last_error="",
+    )
+    db.session.add(notification)
+    db.session.flush()
+    return notification
+
+
 def staff(*roles: Role) -> list[User]:
     """The active staff accounts of these roles: who is told of what needs their decision."""
     return list(db.session.scalars(sa.select(User).where(User.role.in_(roles), User.active)))
@@ -123,8 +142,21 @@ def tick(backend, now: datetime | None = None, batch: int = 50) -> TickResult:
             notification.sent_at = now
             notification.last_error = ""
             sent += 1
+        if notification.state in (DeliveryState.SENT, DeliveryState.FAILED):
+            _forget_code(notification)
         db.session.commit()
     return TickResult(sent, retried, failed, tuple(n.id for n in stuck(now)))
+
+
+HIDDEN_CODE = "******"
+
+
+def _forget_code(notification: Notification) -> None:
+    """A one-time code stays in the outbox only until it is sent (or given up): never kept for later."""
+    code = (notification.sms_params or {}).get("code")
+    if code:
+        notification.body = notification.body.replace(str(code), HIDDEN_CODE)
+        notification.sms_params = {**notification.sms_params, "code": HIDDEN_CODE}
 
 
 def _due_ids(now: datetime, batch: int) -> list[int]:

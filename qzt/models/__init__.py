@@ -37,7 +37,7 @@ from qzt.models.pledge import AppendOnlyError, PledgeSignature
 from qzt.models.review import CalendarCorrection, WithdrawalRequest, WithdrawalState
 from qzt.models.site import SiteState
 from qzt.models.supervision import Complaint, ComplaintState, CreditRecord, ExpulsionNotice, SpotCheck
-from qzt.models.user import OneTimeCode, Role, User
+from qzt.models.user import OneTimeCode, PhoneCode, Role, User
 
 __all__ = [
     "BackgroundJob",
@@ -81,6 +81,7 @@ __all__ = [
     "OrgType",
     "Qualification",
     "OneTimeCode",
+    "PhoneCode",
     "Role",
     "SearchDocument",
     "ServiceAgent",

@@ -19,7 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, InputRequired, ValidationError
 
-from qzt.auth.forms import mobile_number
+from qzt.auth.forms import mobile_number, sms_code_field
 from qzt.core.forms import Text
 from qzt.onboarding import draft
 from qzt.rules import eligibility, passwords, phone, uscc
@@ -36,6 +36,7 @@ class RegisterForm(FlaskForm):
     company_name = Text("企业名称", max_length=200)
     company_uscc = Text("统一社会信用代码", max_length=20)
     phone = StringField("手机号码", validators=[DataRequired("请输入手机号码"), mobile_number])
+    code = sms_code_field()
     password = PasswordField(
         "密码",
         validators=[DataRequired("请设置密码")],

@@ -1,10 +1,12 @@
 """Registration and the onboarding wizard (Art. 5–10)."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user
+from flask_login import current_user
 
+from qzt.auth import codes, sessions
 from qzt.auth.permissions import applicant_required
 from qzt.auth.services import AccountError, create_user, register_enterprise
+from qzt.auth.views import request_code
 from qzt.core import clock, files
 from qzt.core.http import client_ip, safe_next
 from qzt.core.limits import GUESSING
@@ -14,6 +16,7 @@ from qzt.onboarding import bp, draft, services
 from qzt.onboarding.forms import STEP_FORMS, FieldCheckForm, RegisterForm
 from qzt.pledges import signing, texts
 from qzt.pledges.forms import PledgeForm
+from qzt.rules import codes as code_rules
 from qzt.rules import eligibility
 from qzt.rules.uploads import UploadRejected
 
@@ -23,7 +26,19 @@ from qzt.rules.uploads import UploadRejected
 def register():
     """注册: an enterprise account (back where it came from), or an applicant institution's (the wizard)."""
     form = RegisterForm(kind=request.args.get("kind"))  # the header's 机构入驻 link preselects
+
+    def page(**status):
+        return render_template("onboarding/register.html", form=form, **status)
+
+    if request.form.get("action") == "code":
+        return request_code(code_rules.REGISTER, page)
     if form.validate_on_submit():
+        try:
+            codes.prove(form.phone.data, code_rules.REGISTER, form.code.data)
+        except codes.CodeError as refused:
+            db.session.commit()  # a wrong try counts
+            form.code.errors.append(str(refused))
+            return page(), 422
         try:
             if form.kind.data == "enterprise":
                 user = register_enterprise(
@@ -37,14 +52,13 @@ def register():
             form.phone.errors.append(str(error))
         else:
             db.session.commit()
-            login_user(user)
+            sessions.start(user)
             if user.role == Role.ENTERPRISE:
                 flash("注册成功", "success")
                 return redirect(safe_next(request.args.get("next"), "consultations.index"))
             flash("注册成功，请填写入驻申请", "success")
             return redirect(url_for("onboarding.start"))
-    status = 422 if form.errors else 200
-    return render_template("onboarding/register.html", form=form), status
+    return page(), 422 if form.errors else 200
 
 
 @bp.get("/privacy")

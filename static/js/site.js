@@ -23,3 +23,11 @@ document.addEventListener("htmx:afterSettle", function (event) {
   var top = count.getBoundingClientRect().top;
   if (top < 0) count.scrollIntoView({ block: "start" });
 });
+
+document.addEventListener("htmx:beforeSwap", function (event) {
+  // "Too many requests" is said where the answer was expected (e.g. under [获取验证码]), not silently.
+  if (event.detail.xhr.status === 429) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
