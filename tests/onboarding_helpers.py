@@ -3,24 +3,67 @@
 import io
 from datetime import timedelta
 
+import pikepdf
 from factories import BASIC, PASSWORD
-from shared_fixtures import csrf
+from PIL import Image
+from shared_fixtures import csrf, sms_code
 
 from qzt.core import clock
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+def real_pdf() -> bytes:
+    """A well-formed one-page A4 PDF: uploads are parsed, so bytes that only look like one are refused."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(595, 842))
+    out = io.BytesIO()
+    pdf.save(out, deterministic_id=True)
+    return out.getvalue()
+
+
+def pdf_of_size(total: int) -> bytes:
+    """A well-formed PDF of exactly `total` bytes, its one page's content stream padded with spaces."""
+    padding = 0
+    for _ in range(5):  # the stream's /Length grows by a digit or two; a couple of rounds settle it
+        pdf = pikepdf.new()
+        pdf.add_blank_page(page_size=(595, 842))
+        pdf.pages[0].Contents = pdf.make_stream(b" " * padding)
+        out = io.BytesIO()
+        pdf.save(out, compress_streams=False, deterministic_id=True)
+        if len(out.getvalue()) == total:
+            return out.getvalue()
+        padding += total - len(out.getvalue())
+    raise AssertionError(f"no PDF of {total} bytes")
+
+
+def real_png(size: tuple[int, int] = (120, 80)) -> bytes:
+    return _image(size, "PNG")
+
+
+def real_jpeg(size: tuple[int, int] = (120, 80)) -> bytes:
+    return _image(size, "JPEG")
+
+
+def _image(size: tuple[int, int], kind: str) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (30, 90, 170)).save(out, kind)
+    return out.getvalue()
+
+
+PDF = real_pdf()
+PNG = real_png()
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 64
 NEXT_YEAR = (clock.today() + timedelta(days=365)).isoformat()
 
 
 def register(client, phone="13600000001", password=PASSWORD):
+    code = sms_code(client, "/register", phone)
     t = csrf(client, "/register")
     return client.post(
         "/register",
         data={
             "kind": "institution",
             "phone": phone,
+            "code": code,
             "password": password,
             "confirm": password,
             "consent": "y",

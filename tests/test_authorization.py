@@ -126,6 +126,8 @@ MATRIX = {
     # A stale version: every reviewer gets the conflict page, nobody changes anything.
     ("POST", "review.claim"): {**STAFF_ONLY, "operator": 409, "authority": 409, "admin": 409},
     ("POST", "review.act"): {**STAFF_ONLY, "operator": 409, "authority": 409, "admin": 409},
+    # [转交]: the reviewers (the admin decides nothing, so takes nothing over); a stale version: 409.
+    ("POST", "review.transfer"): {**STAFF_ONLY, "operator": 409, "authority": 409, "admin": 403},
     ("POST", "withdrawals.step"): {
         **STAFF_ONLY,
         "operator": "/staff/withdrawals",
@@ -269,6 +271,10 @@ MATRIX = {
     ("POST", "assessments.upload_summary"): {**NO_ONE_BUT("inst_a"), "inst_a": 422, "inst_b": 404},
     ("GET", "assessments.own_pdf"): {**NO_ONE_BUT("inst_a"), "inst_a": 404, "inst_b": 404},  # unconfirmed
     ("GET", "auth.activate"): ALL,
+    ("GET", "auth.forgot_password"): ALL,
+    ("POST", "auth.forgot_password"): dict.fromkeys(ROLES, 422),
+    ("GET", "auth.account"): {**ALL, "anon": "login"},
+    ("POST", "auth.account"): {**dict.fromkeys(ROLES, 422), "anon": "login"},
     ("POST", "auth.activate"): dict.fromkeys(ROLES, 422),
     ("GET", "auth.staff_users"): {**STAFF_ONLY, "operator": 403, "authority": 403},
     ("POST", "auth.staff_users"): {**STAFF_ONLY, "operator": 403, "authority": 403, "admin": 422},

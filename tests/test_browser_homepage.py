@@ -2,6 +2,7 @@
 once, and uploads a new certificate, live after the operator accepts it."""
 
 import pytest
+from onboarding_helpers import PDF
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -28,7 +29,7 @@ def test_an_introduction_goes_live_at_once_and_a_certificate_after_review(
     expect(visitor.page.get_by_text("服务顺德家电产业二十年")).to_be_visible()
 
     pdf = tmp_path / "cma.pdf"
-    pdf.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    pdf.write_bytes(PDF)
     page.get_by_label("证书名称").fill("检验检测机构资质认定证书")
     page.get_by_label("证书编号").fill("201919000077")
     page.get_by_label("发证机构").fill("广东省市场监督管理局")

@@ -269,6 +269,7 @@ def test_art15_spot_check_rectification_needs_a_deadline_and_is_followed_up(app,
     app.config["QZT_CLOCK"] = "2026-03-21T09:00:00+08:00"
     assert "抽查整改提醒：新增1条" in runner.invoke(args=["qzt", "tick"]).output  # the operators
     assert "抽查整改提醒" not in runner.invoke(args=["qzt", "tick"]).output
+    operator = login_as("operator")  # eleven days on: a staff session lasts 12 hours at most
     listing = operator.get("/staff/spot-checks").get_data(as_text=True)
     assert "待复查" in listing and listed.name in listing
     path = f"/staff/institutions/{listed.id}"

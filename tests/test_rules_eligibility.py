@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 
 import pytest
+from onboarding_helpers import PDF, PNG, pdf_of_size, real_jpeg
 
 from qzt.onboarding import draft
 from qzt.rules import eligibility, uploads
@@ -117,11 +118,7 @@ def test_missing_lists_every_step_that_is_incomplete():
 
 @pytest.mark.parametrize(
     "data, mime",
-    [
-        (b"%PDF-1.7\n", "application/pdf"),
-        (b"\xff\xd8\xff\xe0" + b"\0" * 20, "image/jpeg"),
-        (b"\x89PNG\r\n\x1a\n" + b"\0" * 20, "image/png"),
-    ],
+    [(PDF, "application/pdf"), (real_jpeg(), "image/jpeg"), (PNG, "image/png")],
 )
 def test_art10_uploads_recognised_by_content(data, mime):
     assert uploads.check(data, "whatever.exe") == mime
@@ -134,14 +131,14 @@ def test_art10_other_content_is_refused_whatever_its_name(data):
 
 
 def test_art10_uploads_limited_to_10mb():
-    uploads.check(b"%PDF" + b"0" * (uploads.MAX_BYTES - 4))
+    assert uploads.check(pdf_of_size(uploads.MAX_BYTES)) == "application/pdf"
     with pytest.raises(uploads.UploadRejected, match="超过10MB"):
-        uploads.check(b"%PDF" + b"0" * uploads.MAX_BYTES)
+        uploads.check(pdf_of_size(uploads.MAX_BYTES + 1))
 
 
 def test_images_only_fields_refuse_pdf():
     with pytest.raises(uploads.UploadRejected, match="JPG或PNG"):
-        uploads.check(b"%PDF-1.7\n", images_only=True)
+        uploads.check(PDF, images_only=True)
 
 
 def test_values_longer_than_their_column_are_refused_with_the_limit():

@@ -7,7 +7,7 @@ from flask_login import current_user
 from qzt.assessments import bp, overview, printing, services, sheet
 from qzt.assessments.forms import FilterForm, ReturnForm, decisions
 from qzt.auth.permissions import roles_required, staff_required
-from qzt.core import charts, clock, files, jobs, tables
+from qzt.core import audit, charts, clock, files, jobs, tables
 from qzt.core.forms import EmptyForm
 from qzt.core.http import client_ip, public_base
 from qzt.documents import pdf_response
@@ -202,6 +202,7 @@ def staff_pdf(assessment_id: int):
 
 
 def _pdf(assessment: Assessment):
+    audit.downloaded(assessment, "考核评分表PDF")
     name = f"考核评分表-{assessment.institution_name}-第{assessment.cycle_number}周期.pdf"
     return pdf_response(sheet.sheet_pdf(assessment), f"assessment-{assessment.id}.pdf", name)
 
@@ -336,4 +337,5 @@ def print_job_pdf(job_id: int):
     job = _job_or_404(job_id)
     if job.file is None:
         abort(404)
+    audit.downloaded(job.file, "考核评分表批量打印PDF")
     return pdf_response(files.read(job.file), f"assessments-{job.id}.pdf", job.file.filename)

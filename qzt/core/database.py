@@ -8,8 +8,10 @@ import sqlite3
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from qzt.core import audit
 from qzt.extensions import db
 from qzt.models import AppendOnlyError
 
@@ -19,14 +21,15 @@ class Conflict(Exception):
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """WAL for concurrent readers beside one writer; foreign keys enforced as on PostgreSQL."""
+    """WAL for concurrent readers beside one writer; synchronous=FULL, so that a commit is on disk when
+    it returns (NORMAL could lose the last ones in a power cut); foreign keys enforced as on PostgreSQL."""
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA synchronous=FULL")  # a commit answered "saved" survives a power cut too
     cursor.close()
 
 
@@ -42,6 +45,7 @@ def listen(target, identifier: str, fn) -> None:
 
 def init_app(app: Flask) -> None:
     listen(Engine, "connect", _sqlite_pragmas)
+    listen(Session, "before_flush", audit.chain_new_records)  # the audit trail's hash chain
     for mapper in db.Model.registry.mappers:
         if getattr(mapper.class_, "__append_only__", False):
             listen(mapper.class_, "before_update", _refuse_change)

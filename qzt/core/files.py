@@ -8,6 +8,7 @@ from flask import Blueprint, Response, abort, current_app, send_file
 from flask_login import current_user, login_required
 from werkzeug.datastructures import FileStorage
 
+from qzt.core import audit
 from qzt.core.storage import LocalStorage, Storage
 from qzt.extensions import db
 from qzt.models import StoredFile, User
@@ -16,30 +17,38 @@ from qzt.rules import uploads
 bp = Blueprint("files", __name__)
 
 
+def upload_root() -> str:
+    """The folder LocalStorage keeps the uploads in: UPLOAD_ROOT, else instance/uploads."""
+    return current_app.config.get("UPLOAD_ROOT") or f"{current_app.instance_path}/uploads"
+
+
 def storage() -> Storage:
-    return current_app.extensions.setdefault(
-        "qzt_storage",
-        LocalStorage(current_app.config.get("UPLOAD_ROOT") or f"{current_app.instance_path}/uploads"),
-    )
+    return current_app.extensions.setdefault("qzt_storage", LocalStorage(upload_root()))
 
 
 def store_bytes(
-    owner: User, purpose: str, data: bytes, filename: str, images_only: bool = False
+    owner: User,
+    purpose: str,
+    data: bytes,
+    filename: str,
+    images_only: bool = False,
+    max_size: tuple[int, int] = uploads.IMAGE_MAX,
 ) -> StoredFile:
-    """Check the bytes by content (uploads.UploadRejected says why not) and keep them for good."""
-    mime = uploads.check(data, filename, images_only=images_only)
-    return store_generated(owner, purpose, data, filename, mime)
+    """Check the bytes by content (uploads.UploadRejected says why not) and keep them for good. Images
+    may be at most `max_size` (width, height) pixels."""
+    mime = uploads.check(data, filename, images_only=images_only, max_size=max_size)
+    return audit.uploaded(owner, store_generated(owner, purpose, data, filename, mime))
 
 
 def store_generated(owner: User, purpose: str, data: bytes, filename: str, mime: str) -> StoredFile:
     """Keep bytes of a known type for good: a checked upload, or a file the platform made itself (a batch
-    of PDFs, beyond the upload size limit)."""
+    of PDFs, beyond the upload size limit). The name is kept as uploads.display_name() makes it."""
     key = storage().put(data, uploads.ALLOWED[mime])
     stored = StoredFile(
         owner_id=owner.id,
         purpose=purpose,
         key=key,
-        filename=filename[:255] or key,
+        filename=uploads.display_name(filename, mime),
         mime=mime,
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
@@ -76,9 +85,15 @@ def read(stored: StoredFile) -> bytes:
 
 
 def send(stored: StoredFile) -> Response:
-    """The bytes as a download: never rendered inline, never sniffed into another type."""
+    """The bytes as a download: never rendered inline, never sniffed into another type. The name is
+    cleaned again (rows stored before names were cleaned); Werkzeug writes Content-Disposition, with an
+    ASCII fallback and the UTF-8 name as filename*."""
+    audit.downloaded(stored, stored.purpose)
     response = send_file(
-        io.BytesIO(read(stored)), mimetype=stored.mime, as_attachment=True, download_name=stored.filename
+        io.BytesIO(read(stored)),
+        mimetype=stored.mime,
+        as_attachment=True,
+        download_name=uploads.display_name(stored.filename, stored.mime),
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
@@ -93,7 +108,7 @@ def download(file_id: int):
 
 
 def file_names(data: dict) -> dict[int, str]:
-    """Original names of the files an application's data refers to, for links."""
+    """Display names of the files an application's data refers to, for links."""
     evidence = data.get("evidence", {})
     ids = [
         data.get("licence_file_id"),
@@ -104,5 +119,7 @@ def file_names(data: dict) -> dict[int, str]:
     ids = [i for i in ids if i]
     if not ids:
         return {}
-    rows = db.session.execute(sa.select(StoredFile.id, StoredFile.filename).where(StoredFile.id.in_(ids)))
-    return dict(rows.all())
+    rows = db.session.execute(
+        sa.select(StoredFile.id, StoredFile.filename, StoredFile.mime).where(StoredFile.id.in_(ids))
+    )
+    return {file_id: uploads.display_name(name, mime) for file_id, name, mime in rows}

@@ -8,7 +8,7 @@ from flask_login import current_user
 from qzt.core import clock
 from qzt.core.http import is_fragment
 from qzt.data import catalog
-from qzt.rules import calendar, eligibility, passwords, phone
+from qzt.rules import calendar, eligibility, passwords, phone, uploads
 from qzt.rules.calendar import to_beijing
 
 # The catalog, and the regulation's limits the pages state (never restated in a template).
@@ -47,6 +47,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["mask_phone"] = phone.mask
     app.jinja_env.filters["beijing"] = beijing
     app.jinja_env.filters["duration"] = duration
+    # A stored file's name as shown: rows from before names were cleaned on upload are cleaned here.
+    app.jinja_env.filters["file_name"] = lambda stored: uploads.display_name(stored.filename, stored.mime)
     app.jinja_env.globals.update(
         {name: getattr(catalog, name) for name in CATALOG},
         **{name: getattr(eligibility, name) for name in LIMITS},

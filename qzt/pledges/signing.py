@@ -6,10 +6,11 @@ import secrets
 
 import sqlalchemy as sa
 
-from qzt.core import files
+from qzt.core import audit, files
 from qzt.extensions import db
 from qzt.models import Application, PledgeSignature, User
 from qzt.pledges import texts
+from qzt.rules import uploads
 from qzt.rules import uscc as uscc_rules
 
 
@@ -36,8 +37,8 @@ def sign(
 ) -> PledgeSignature:
     """Record a signature of the current pledge version over the application as it stands now.
 
-    `drawing` is the PNG drawn on the page (None without JavaScript); it is checked like any upload
-    (UploadRejected says why not) and kept with the signature."""
+    `drawing` is the PNG drawn on the page (None without JavaScript); it is checked like any upload, at
+    most uploads.SIGNATURE_MAX pixels (UploadRejected says why not), and kept with the signature."""
     problems = []
     if not typed_name.strip():
         problems.append("请输入签署人姓名")
@@ -52,7 +53,9 @@ def sign(
         raise SigningError("；".join(problems))
     text = texts.current()
     image = (
-        files.store_bytes(signer, "signature", drawing, "signature.png", images_only=True)
+        files.store_bytes(
+            signer, "signature", drawing, "signature.png", images_only=True, max_size=uploads.SIGNATURE_MAX
+        )
         if drawing
         else None
     )
@@ -72,6 +75,12 @@ def sign(
     )
     db.session.add(signature)
     db.session.flush()
+    after = {
+        "application": application.id,
+        "pledge_version": text.version,
+        "snapshot_sha256": signature.snapshot_sha256,
+    }
+    audit.record(signer, "pledge_signed", signature, after=after, ip=ip)
     return signature
 
 

@@ -3,6 +3,7 @@
 from flask import abort, render_template
 from flask_login import current_user
 
+from qzt.core import audit
 from qzt.documents import pdf_response
 from qzt.models import PledgeSignature, User
 from qzt.pledges import bp, pdf, signing
@@ -41,6 +42,7 @@ def pledge_pdf(code: str):
     signature = get_signature_or_404(code)
     if not can_download(current_user, signature):
         abort(404)
+    audit.downloaded(signature, "承诺书PDF")
     return pdf_response(
         pdf.pledge_pdf(signature), f"pledge-{signature.code}.pdf", f"承诺书-{signature.code}.pdf"
     )

@@ -13,3 +13,10 @@ class ActionForm(VersionedForm):
     message = LongText()
     deadline_days = LenientInteger()
     visit_on = LenientDate()
+
+
+class TransferForm(VersionedForm):
+    """[转交]: take over an application someone else has claimed; the reason goes to the audit log."""
+
+    # Cut well above the 200 characters the service allows, so an over-long reason is refused, not cut.
+    reason = LongText(max_length=1000)

@@ -2,7 +2,7 @@
 guards against concurrent edits, writes the audit record and queues the applicant's notice."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 
@@ -11,7 +11,7 @@ from qzt.core.calendar import work_calendar
 from qzt.core.database import Conflict, check_version
 from qzt.data.catalog import CATEGORY_NAMES
 from qzt.extensions import db
-from qzt.models import Application, ApplicationState, Institution, ListingState, User
+from qzt.models import Application, ApplicationState, AuditRecord, Institution, ListingState, User
 from qzt.models.institution import AgentRecord, InstitutionRecord, QualificationRecord, ServiceRecord
 from qzt.review.diff import changes
 from qzt.rules import admission
@@ -51,6 +51,52 @@ def claim(application: Application, user: User, version: int | None, ip: str = "
     audit.record(user, "claim", application, before=before, after=_snapshot(application), ip=ip)
 
 
+def transfer(application: Application, user: User, version: int | None, reason: str, ip: str = "") -> None:
+    """[转交]: take over an application another reviewer has claimed, saying why. The version the page
+    showed must be given and still current, so of two people transferring at once only the first wins."""
+    if version is None:
+        raise Conflict()
+    check_version(application, version)
+    refusal = admission.transfer_refusal(
+        user.id, user.role.value, application.state.value, application.assignee_id
+    )
+    if refusal:
+        raise admission.TransitionRefused(refusal)
+    reason = _require(reason, "转交原因")
+    if len(reason) > admission.MAX_TRANSFER_REASON:
+        raise ActionRefused(f"转交原因请不超过{admission.MAX_TRANSFER_REASON}字")
+    before = {**_snapshot(application), "assignee": application.assignee.name}
+    application.assignee_id = user.id
+    after = {**_snapshot(application), "assignee": user.name}
+    audit.record(user, "transfer", application, before=before, after=after, note=reason, ip=ip)
+
+
+def _check_handler(application: Application, user: User) -> None:
+    claimant = application.assignee
+    admission.check_handler(
+        user.id, user.role.value, application.assignee_id, claimant.name if claimant else ""
+    )
+
+
+def claimed_since(application: Application) -> datetime | None:
+    """When the present claimant took the application ([领取] or [转交]), from the audit log."""
+    if application.assignee_id is None:
+        return None
+    records = (
+        sa.select(AuditRecord.at, AuditRecord.after)
+        .where(
+            AuditRecord.object_type == Application.__tablename__,
+            AuditRecord.object_id == application.id,
+            AuditRecord.action.in_(("claim", "transfer")),
+        )
+        .order_by(AuditRecord.id.desc())
+    )
+    for at, after in db.session.execute(records):
+        if (after or {}).get("assignee_id") == application.assignee_id:
+            return at
+    return None
+
+
 def act(
     application: Application,
     action: str,
@@ -60,8 +106,10 @@ def act(
     today: date,
     ip: str = "",
 ) -> None:
-    """Move the application by `action` (qzt.rules.admission) with what the form gave."""
+    """Move the application by `action` (qzt.rules.admission) with what the form gave. A claimed
+    application moves only for its claimant or 质量发展科 (admission.check_handler)."""
     check_version(application, version)
+    _check_handler(application, user)
     new_state = admission.target(application.state.value, action, user.role.value)
     before = _snapshot(application)
     _APPLY[action](application, user, given, today)

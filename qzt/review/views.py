@@ -3,20 +3,20 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from qzt.auth.permissions import staff_required
+from qzt.auth.permissions import roles_required, staff_required
 from qzt.core import audit, calendar, clock, files
 from qzt.core.database import Conflict, commit_or_conflict
 from qzt.core.http import client_ip, is_fragment
 from qzt.extensions import db
-from qzt.models import Application, ApplicationState
+from qzt.models import Application, ApplicationState, Role
 from qzt.models.application import STATE_LABELS
 from qzt.pledges import signing
 from qzt.review import bp, queue, services
-from qzt.review.forms import ActionForm, ClaimForm
+from qzt.review.forms import ActionForm, ClaimForm, TransferForm
 from qzt.rules import admission
 
 # The audit log in words: actions recorded on an application, by their button text.
-AUDIT_ACTIONS = {"claim": "领取", **{t.action: t.label for t in admission.TRANSITIONS}}
+AUDIT_ACTIONS = {"claim": "领取", "transfer": "转交", **{t.action: t.label for t in admission.TRANSITIONS}}
 
 
 def get_application_or_404(application_id: int) -> Application:
@@ -57,13 +57,20 @@ def application(application_id: int):
 
 def _render_application(application: Application, status: int = 200, error: str | None = None, form=None):
     today = clock.today()
+    user, role, claimant = current_user, current_user.role.value, application.assignee_id
+    may_handle = admission.may_handle(user.id, role, claimant)
     return render_template(
         "review/application.html",
         application=application,
         data=application.data,
         error=error,
         form=form,
-        actions=admission.available(application.state.value, current_user.role.value),
+        # A claimed application's buttons are its claimant's (and 质量发展科's); others see [转交].
+        actions=admission.available(application.state.value, role) if may_handle else [],
+        may_handle=may_handle,
+        claimed_since=services.claimed_since(application),
+        may_transfer=admission.transfer_refusal(user.id, role, application.state.value, claimant) is None,
+        max_transfer_reason=admission.MAX_TRANSFER_REASON,
         signature=signing.latest(application),
         changes=services.revision_changes(application),
         overdue=application.is_overdue(today),
@@ -110,9 +117,30 @@ def _conflict(application: Application, form):
     db.session.rollback()
     db.session.refresh(application)
     message = "该申请刚刚已被其他工作人员处理或领取，页面已刷新为最新状态，请核对后再操作。"
-    if getattr(form, "message", None) is not None and form.message.data:
+    typed = [getattr(form, name, None) for name in ("message", "reason")]
+    if any(field is not None and field.data for field in typed):
         message += "您填写的内容仍保留在下方表单中。"
     return _render_application(application, 409, message, form)
+
+
+@bp.post("/applications/<id:application_id>/transfer")
+@roles_required(Role.OPERATOR, Role.AUTHORITY)
+def transfer(application_id: int):
+    """[转交]: take over an application another reviewer has claimed, with a reason for the audit log."""
+    application = get_application_or_404(application_id)
+    form = TransferForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.transfer(application, current_user, form.seen_version, form.reason.data, ip=client_ip())
+        commit_or_conflict()
+    except Conflict:
+        return _conflict(application, form)
+    except (admission.TransitionRefused, services.ActionRefused) as refused:
+        db.session.rollback()
+        return _render_application(application, 422, str(refused), form)
+    flash("已转交，该申请现由您处理", "success")
+    return redirect(url_for("review.application", application_id=application_id))
 
 
 @bp.post("/applications/<id:application_id>/actions/<action>")

@@ -68,3 +68,38 @@ def target(state: str, action: str, role: str) -> str:
 def available(state: str, role: str) -> list[Transition]:
     """The actions `role` may take now, in the table's order (the buttons to show)."""
     return [t for t in TRANSITIONS if role in t.roles and state in t.sources]
+
+
+# --- claims (security issue 8): who may act on an application someone has claimed ---
+
+# The states staff still act in; a claim only matters, and can only be handed over, in these.
+OPEN = frozenset().union(*(t.sources for t in TRANSITIONS if t.roles & STAFF))
+# 质量发展科 decides: it acts on any application, whoever has claimed it.
+ACTS_ON_ANY_CLAIM = frozenset({AUTHORITY})
+MAX_TRANSFER_REASON = 200
+
+
+def may_handle(user_id: int, role: str, claimant_id: int | None) -> bool:
+    """Unclaimed: anyone the transition table lets act. Claimed: the claimant or 质量发展科 only."""
+    return claimant_id is None or claimant_id == user_id or role in ACTS_ON_ANY_CLAIM
+
+
+def check_handler(user_id: int, role: str, claimant_id: int | None, claimant_name: str) -> None:
+    """TransitionRefused unless `may_handle`: the message says who holds it and how to take it over."""
+    if not may_handle(user_id, role, claimant_id):
+        raise TransitionRefused(
+            f"该申请已由{claimant_name}领取，只有领取人或质量发展科可以处理；如需接手，请先“转交”"
+        )
+
+
+def transfer_refusal(user_id: int, role: str, state: str, claimant_id: int | None) -> str | None:
+    """Why `user_id` may not take the claim over ([转交]), or None when they may."""
+    if role not in STAFF:
+        return "您的角色不能转交申请"
+    if state not in OPEN:
+        return "该申请已办结，无需转交"
+    if claimant_id is None:
+        return "该申请尚未领取，请直接“领取”"
+    if claimant_id == user_id:
+        return "该申请已由您领取，无需转交"
+    return None

@@ -566,5 +566,6 @@ def notice_pdf(notice_code: str):
     letter = letters.by_code(notice_code)
     if letter is None or not letters.can_download(current_user, letter):
         abort(404)
+    audit.downloaded(letter, "清退通知书PDF")
     name = f"notice-{letter.code}.pdf"
     return pdf_response(letters.notice_pdf(letter), name, f"清退通知书-{letter.code}.pdf")
