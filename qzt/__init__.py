@@ -1,6 +1,7 @@
 """佛山企质通: the application factory."""
 
 import importlib
+import os
 from pathlib import Path
 
 from flask import Flask
@@ -14,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(
         __name__,
-        instance_path=str(ROOT / "instance"),
+        instance_path=os.path.abspath(os.environ.get("QZT_INSTANCE_PATH") or ROOT / "instance"),
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
@@ -47,12 +48,14 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _init_core(app: Flask) -> None:
-    from qzt.core import clock, database, http, pagecache, templating
+    from qzt.core import clock, database, health, http, pagecache, requestlog, templating
 
+    requestlog.init_app(app)
     clock.init_app(app)
     database.init_app(app)
     pagecache.init_app(app)
     http.init_app(app)
+    health.init_app(app)
     templating.init_app(app)
 
 

@@ -1,5 +1,5 @@
 """Settings from the environment: DATABASE_URL, SECRET_KEY, QZT_PAGE_CACHE, QZT_CLOCK, QZT_PUBLIC_URL,
-QZT_PROXY_COUNT, QZT_RATELIMIT_STORAGE_URL."""
+QZT_PROXY_COUNT, QZT_RATELIMIT_STORAGE_URL, QZT_LOG_FORMAT."""
 
 import os
 import secrets
@@ -56,4 +56,5 @@ def from_environment(instance_path: str) -> dict:
         "QZT_PROXY_COUNT": _count("QZT_PROXY_COUNT"),
         "RATELIMIT_STORAGE_URI": os.environ.get("QZT_RATELIMIT_STORAGE_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
+        "QZT_LOG_FORMAT": os.environ.get("QZT_LOG_FORMAT") or "text",
     }

@@ -83,10 +83,11 @@ def app(database_url, tmp_path):
     # Tests hold an app context open to reach the database; Flask then reuses it, and its `g`, for
     # every request. Flask-Login caches the user and Flask-WTF the CSRF token in g: start each request
     # with an empty g, as a fresh app context would, so that each test client is its own user.
-    @app.before_request
     def _fresh_g():
         for name in list(g):
             g.pop(name)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g)  # before the app's own hooks
 
     with app.app_context():
         yield app

@@ -224,7 +224,7 @@ def test_empty_parameters_mean_no_filter(client, make_institution):
 def test_bad_parameters_are_400_with_a_message(client, params, field):
     body = get_json(client, "/api/v1/institutions", 400, **params)
 
-    assert set(body) == {"error", "fields"}
+    assert set(body) == {"error", "fields", "request_id"}
     assert list(body["fields"]) == [field]
     assert CJK.search(body["error"]) and CJK.search(body["fields"][field])
     assert body["fields"][field] in body["error"]
@@ -324,7 +324,7 @@ def test_detail_summary_keys_match_the_listing(client, make_institution):
 def test_unlisted_institution_is_404(client, make_institution, state):
     inst = make_institution(state=state)
     body = get_json(client, f"/api/v1/institutions/{inst.id}", 404)
-    assert set(body) == {"error"} and CJK.search(body["error"])
+    assert set(body) == {"error", "request_id"} and CJK.search(body["error"])
     assert_documented("/api/v1/institutions/{institution_id}", 404, body)
 
 
@@ -339,7 +339,7 @@ def test_unlisted_institution_is_404(client, make_institution, state):
 )
 def test_unknown_is_404_json(client, path):
     body = get_json(client, path, 404)
-    assert set(body) == {"error"} and CJK.search(body["error"])
+    assert set(body) == {"error", "request_id"} and CJK.search(body["error"])
 
 
 def test_api_is_read_only(client, make_institution):

@@ -78,6 +78,7 @@ THREAD_WRITERS = {**THREAD_READERS, "operator": 403, "authority": 403, "admin": 
 MATRIX = {
     ("GET", "static"): ALL,
     ("GET", "healthz"): ALL,
+    ("GET", "readyz"): ALL,
     ("GET", "directory.home"): ALL,
     ("GET", "directory.listing"): ALL,
     ("GET", "directory.institution"): ALL,

@@ -3,6 +3,8 @@
 from flask import Blueprint, render_template, render_template_string, request
 from flask_wtf.csrf import CSRFError
 
+from qzt.core.requestlog import request_id
+
 bp = Blueprint("errors", __name__)
 
 # What each error says: (status, title, message).
@@ -20,12 +22,14 @@ FRAGMENT = '<p class="field-error" role="alert">{{ message }}</p>'
 
 
 def error_response(status: int, title: str, message: str):
+    """The request id (请求编号) goes with every error, so that the user can quote it to staff."""
     if request.path.startswith("/api/"):
-        return {"error": message}, status
+        return {"error": message, "request_id": request_id()}, status
     if request.headers.get("HX-Request") and not request.headers.get("HX-Boosted"):
         # htmx swaps only this line into the part it asked for (site.js lets a 429 through)
         return render_template_string(FRAGMENT, message=message), status
-    return render_template("error.html", status=status, title=title, message=message), status
+    page = render_template("error.html", status=status, title=title, message=message, request_id=request_id())
+    return page, status
 
 
 def _handler(page: tuple[int, str, str]):

@@ -3,6 +3,7 @@
 Object storage can replace LocalStorage later by implementing the same three methods.
 """
 
+import os
 import secrets
 from pathlib import Path
 from typing import Protocol
@@ -28,12 +29,21 @@ class LocalStorage:
         return self.root / key[:2] / key[2:4] / key
 
     def put(self, data: bytes, extension: str) -> str:
+        """Store the bytes durably: when put returns (and the request answers "saved"), the file, its
+        name and any folder made for it are on disk, fsynced, and survive a crash or a power cut."""
         key = f"{secrets.token_hex(16)}.{extension}"
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".part")
-        tmp.write_bytes(data)
+        with open(tmp, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
         tmp.replace(path)  # never a half-written file under a real key
+        # The new name, and the folders' own entries (made now, or by a put running beside this one;
+        # a folder with nothing new to write costs next to nothing).
+        for folder in (path.parent, path.parent.parent, self.root, self.root.parent):
+            fsync_directory(folder)
         return key
 
     def get(self, key: str) -> bytes:
@@ -41,3 +51,12 @@ class LocalStorage:
 
     def exists(self, key: str) -> bool:
         return self._path(key).exists()
+
+
+def fsync_directory(folder: Path) -> None:
+    """Make a directory's entries (a file renamed or created in it) durable."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

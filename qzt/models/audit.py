@@ -1,4 +1,5 @@
-"""The audit trail: every staff action and state change. Append-only, in the database too."""
+"""The audit trail: every staff action and state change. Append-only, in the database too, and a hash
+chain (qzt.rules.audit): each record holds the hash of the one before it, in id order."""
 
 from datetime import datetime
 
@@ -24,7 +25,17 @@ class AuditRecord(db.Model):
     before: Mapped[dict | None] = mapped_column(sa.JSON)
     after: Mapped[dict | None] = mapped_column(sa.JSON)
     note: Mapped[str] = mapped_column(sa.Text, default="")
+    # The request that made it (qzt.core.requestlog), None outside requests and for records made before
+    # migration 0018. Hashed when set (qzt.rules.audit.OPTIONAL_FIELDS).
+    request_id: Mapped[str | None] = mapped_column(sa.String(64))
+    # Set when the record is flushed (qzt.core.audit.chain_new_records), never by hand: hex SHA-256.
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    hash: Mapped[str] = mapped_column(sa.String(64))
 
-    __table_args__ = (sa.Index("ix_audit_records_object", "object_type", "object_id"),)
+    __table_args__ = (
+        sa.Index("ix_audit_records_object", "object_type", "object_id"),
+        # Two records can never chain onto the same predecessor (a fork), whatever went wrong.
+        sa.Index("ix_audit_records_prev_hash", "prev_hash", unique=True),
+    )
 
     actor = relationship("User")

@@ -154,8 +154,14 @@ SCHEMAS: dict = {
     },
     "Error": {
         "type": "object",
-        "required": ["error"],
-        "properties": {"error": {"type": "string", "description": "错误说明（中文）"}},
+        "required": ["error", "request_id"],
+        "properties": {
+            "error": {"type": "string", "description": "错误说明（中文）"},
+            "request_id": {
+                "type": "string",
+                "description": "请求编号（与响应头 X-Request-ID 相同），联系我们时请提供",
+            },
+        },
     },
     "ValidationError": {
         "allOf": [_ref("Error")],

@@ -3,6 +3,7 @@
 from flask import Response, abort, current_app, request
 
 from qzt.core import clock
+from qzt.core.requestlog import request_id
 from qzt.data.catalog import CATEGORIES, DISTRICTS
 from qzt.directory import forms, search
 from qzt.directory.api import bp, openapi, serializers
@@ -13,7 +14,10 @@ DEFAULT_PER_PAGE = 20
 
 
 def json_response(data: dict, status: int = 200) -> Response:
-    """JSON with real Chinese characters rather than \\u escapes, keys in the documented order."""
+    """JSON with real Chinese characters rather than \\u escapes, keys in the documented order. An error
+    carries the request id, for the caller to quote."""
+    if status >= 400:
+        data = {**data, "request_id": request_id()}
     body = current_app.json.dumps(data, ensure_ascii=False, sort_keys=False)
     return current_app.response_class(body + "\n", status=status, mimetype="application/json")
 
