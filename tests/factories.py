@@ -5,6 +5,7 @@ Everything runs inside an app context on the app's database, and commits what it
 
 import io
 
+import sqlalchemy as sa
 from PIL import Image, ImageDraw
 
 from qzt.extensions import db
@@ -85,3 +86,24 @@ def make_application(
     if signed:
         sign(application, user, **evidence)
     return application
+
+
+def tamper_audit(sql: str, **params) -> None:
+    """What someone with the database's own rights could do: switch the append-only triggers off, change
+    audit rows behind the app's back, and switch them on again."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("ALTER TABLE audit_records DISABLE TRIGGER audit_records_append_only")
+        connection.execute(sa.text(sql), params)
+        connection.exec_driver_sql("ALTER TABLE audit_records ENABLE TRIGGER audit_records_append_only")
+    else:
+        triggers = connection.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_records'"
+        ).all()
+        assert len(triggers) == 2
+        for name, _sql in triggers:
+            connection.exec_driver_sql(f"DROP TRIGGER {name}")
+        connection.execute(sa.text(sql), params)
+        for _name, trigger_sql in triggers:
+            connection.exec_driver_sql(trigger_sql)
+    db.session.commit()

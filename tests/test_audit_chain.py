@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from factories import PASSWORD, make_application, signature_png
+from factories import PASSWORD, make_application, signature_png, tamper_audit
 from shared_fixtures import log_in
 
 from qzt.core import audit, files
@@ -161,27 +161,6 @@ def _verify(runner):
     return result.exit_code, result.output
 
 
-def _tamper(sql: str, **params) -> None:
-    """What someone with the database's own rights could do: switch the append-only triggers off, change
-    rows behind the app's back, and switch them on again."""
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql("ALTER TABLE audit_records DISABLE TRIGGER audit_records_append_only")
-        connection.execute(sa.text(sql), params)
-        connection.exec_driver_sql("ALTER TABLE audit_records ENABLE TRIGGER audit_records_append_only")
-    else:
-        triggers = connection.exec_driver_sql(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_records'"
-        ).all()
-        assert len(triggers) == 2
-        for name, _sql in triggers:
-            connection.exec_driver_sql(f"DROP TRIGGER {name}")
-        connection.execute(sa.text(sql), params)
-        for _name, trigger_sql in triggers:
-            connection.exec_driver_sql(trigger_sql)
-    db.session.commit()
-
-
 def _fields(record: AuditRecord) -> dict:
     return {name: getattr(record, name) for name in rules.FIELDS}
 
@@ -209,27 +188,27 @@ def test_audit_verify_walks_a_long_chain_in_batches(app, make_user):
     user = make_user(Role.OPERATOR, phone="13700000004")
     _append(25, user)
     assert audit.verify(batch=4) == audit.Verdict(25)
-    _tamper("UPDATE audit_records SET ip = '1.1.1.1' WHERE id = 22")
+    tamper_audit("UPDATE audit_records SET ip = '1.1.1.1' WHERE id = 22")
     assert audit.verify(batch=4).broken_id == 22
 
 
 def test_audit_verify_reports_the_first_changed_record(app, runner, make_user):
     user = make_user(Role.OPERATOR, phone="13700000004")
     _append(6, user)
-    _tamper("UPDATE audit_records SET note = '改写' WHERE id IN (3, 5)")
+    tamper_audit("UPDATE audit_records SET note = '改写' WHERE id IN (3, 5)")
     code, output = _verify(runner)
     assert code == 1
     assert "id 3 处断开：内容被改动" in output and "此前的2条记录校验通过" in output
     # A changed link is a changed record too: prev_hash is part of what the hash covers.
-    _tamper("UPDATE audit_records SET note = '第2条' WHERE id = 3")
-    _tamper("UPDATE audit_records SET note = '第4条', prev_hash = :h WHERE id = 5", h="e" * 64)
+    tamper_audit("UPDATE audit_records SET note = '第2条' WHERE id = 3")
+    tamper_audit("UPDATE audit_records SET note = '第4条', prev_hash = :h WHERE id = 5", h="e" * 64)
     assert "id 5 处断开：内容被改动" in _verify(runner)[1]
 
 
 def test_audit_verify_reports_a_deleted_record(app, runner, make_user):
     user = make_user(Role.OPERATOR, phone="13700000004")
     _append(6, user)
-    _tamper("DELETE FROM audit_records WHERE id = 4")
+    tamper_audit("DELETE FROM audit_records WHERE id = 4")
     code, output = _verify(runner)
     assert code == 1
     assert "id 5 处断开：记录缺失：与前一条记录（id 3）不衔接" in output
@@ -238,7 +217,7 @@ def test_audit_verify_reports_a_deleted_record(app, runner, make_user):
 def test_audit_verify_reports_a_deleted_first_record(app, runner, make_user):
     user = make_user(Role.OPERATOR, phone="13700000004")
     _append(3, user)
-    _tamper("DELETE FROM audit_records WHERE id = 1")
+    tamper_audit("DELETE FROM audit_records WHERE id = 1")
     code, output = _verify(runner)
     assert code == 1 and "id 2 处断开：记录缺失：第一条记录之前" in output
 
@@ -250,7 +229,7 @@ def test_audit_verify_reports_a_rewritten_record_whose_hash_was_recomputed(app, 
     forged = rules.record_hash(
         {name: getattr(third, name) for name in rules.FIELDS} | {"note": "伪造"}, third.prev_hash
     )
-    _tamper("UPDATE audit_records SET note = '伪造', hash = :h WHERE id = 3", h=forged)
+    tamper_audit("UPDATE audit_records SET note = '伪造', hash = :h WHERE id = 3", h=forged)
     code, output = _verify(runner)
     assert code == 1 and "id 4 处断开：链接断开：前一哈希与前一条记录（id 3）的哈希不符" in output
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import flask_migrate
 import pytest
 import sqlalchemy as sa
-from factories import PASSWORD
+from factories import PASSWORD, tamper_audit
 from shared_fixtures import csrf
 
 from qzt import create_app
@@ -390,25 +390,6 @@ def test_a_request_id_is_covered_by_the_hash():
     )
 
 
-def _tamper(sql: str, **params) -> None:
-    """Change audit rows behind the app's back, the append-only triggers switched off meanwhile."""
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql("ALTER TABLE audit_records DISABLE TRIGGER audit_records_append_only")
-        connection.execute(sa.text(sql), params)
-        connection.exec_driver_sql("ALTER TABLE audit_records ENABLE TRIGGER audit_records_append_only")
-    else:
-        triggers = connection.exec_driver_sql(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_records'"
-        ).all()
-        for name, _sql in triggers:
-            connection.exec_driver_sql(f"DROP TRIGGER {name}")
-        connection.execute(sa.text(sql), params)
-        for _name, trigger_sql in triggers:
-            connection.exec_driver_sql(trigger_sql)
-    db.session.commit()
-
-
 def test_audit_records_carry_the_request_id_under_the_hash(app, client, make_user):
     user = make_user(Role.ENTERPRISE, phone="13700000004")
     audit.record(user, "outside_a_request", user)  # a command's record: no request, no id
@@ -426,10 +407,10 @@ def test_audit_records_carry_the_request_id_under_the_hash(app, client, make_use
     assert old_style.hash == rules.record_hash({n: getattr(old_style, n) for n in rules.FIELDS}, "0" * 64)
     assert audit.verify().intact and audit.verify().checked == 2
 
-    _tamper("UPDATE audit_records SET request_id = 'someone-else' WHERE id = :id", id=login.id)
+    tamper_audit("UPDATE audit_records SET request_id = 'someone-else' WHERE id = :id", id=login.id)
     verdict = audit.verify()
     assert verdict.broken_id == login.id and verdict.problem.startswith("内容被改动")
-    _tamper("UPDATE audit_records SET request_id = NULL WHERE id = :id", id=login.id)
+    tamper_audit("UPDATE audit_records SET request_id = NULL WHERE id = :id", id=login.id)
     assert audit.verify().broken_id == login.id  # taking it away is a change too
 
 

@@ -52,34 +52,24 @@ def notify(
         taken = db.session.scalar(sa.select(Notification.id).where(Notification.dedupe_key == dedupe_key))
         if taken is not None:
             return None
+    # A concurrent transaction that slipped past the check above fails on the unique constraint.
+    return _queue(user, user.phone, kind, title, body, sms_params, dedupe_key)
+
+
+def notify_number(number: str, kind: str, title: str, body: str, sms_params: dict) -> Notification:
+    """An SMS to a number that may have no account yet (a verification code); the same outbox."""
+    return _queue(None, number, kind, title, body, sms_params)
+
+
+def _queue(user, phone, kind, title, body, sms_params, dedupe_key=None) -> Notification:
     notification = Notification(
         user=user,
         kind=kind,
         title=title,
         body=body,
-        phone=user.phone,
+        phone=phone,
         sms_params=dict(sms_params or {}),
         dedupe_key=dedupe_key,
-        state=DeliveryState.PENDING,
-        attempts=0,
-        next_attempt_at=clock.now(),
-        last_error="",
-    )
-    db.session.add(notification)
-    # A concurrent transaction that slipped past the check above fails here on the unique constraint.
-    db.session.flush()
-    return notification
-
-
-def notify_number(number: str, kind: str, title: str, body: str, sms_params: dict) -> Notification:
-    """An SMS to a number that may have no account yet (a verification code); the same outbox."""
-    notification = Notification(
-        user=None,
-        kind=kind,
-        title=title,
-        body=body,
-        phone=number,
-        sms_params=dict(sms_params),
         state=DeliveryState.PENDING,
         attempts=0,
         next_attempt_at=clock.now(),
