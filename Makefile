@@ -52,9 +52,11 @@ database: setup
 	$(FLASK) qzt demo --if-empty
 
 bench: setup
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/directory.py
 	$(BIN)/python bench/pledge_pdf.py
 	$(BIN)/python bench/score_sheets.py
+	$(BIN)/python bench/load.py
 
 lint: setup
 	$(BIN)/ruff check qzt tests bench app.py gunicorn.conf.py

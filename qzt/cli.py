@@ -329,10 +329,10 @@ def open_assessments_command(on: str | None) -> None:
 
 
 def _site():
-    """The configured database (as the app resolved its URL) and upload folder, for backup/restore."""
+    """The configured database (as the app resolved its URL) and uploads' storage, for backup/restore."""
     from qzt.core import backup, files
 
-    return backup.Site(db.engine.url.render_as_string(hide_password=False), Path(files.upload_root()))
+    return backup.Site(db.engine.url.render_as_string(hide_password=False), files.storage())
 
 
 @qzt.command("backup")
@@ -353,6 +353,13 @@ def backup_command(directory: Path) -> None:
         f"{manifest['alembic_revision']}）共{len(tables)}张表、{sum(tables.values())}行，"
         f"{len(manifest['files'])}个文件（其中上传文件{len(uploads)}个），清单 {backup.MANIFEST}"
     )
+    if missing := manifest["missing_uploads"]:
+        click.echo(
+            f"警告：数据库引用的{len(missing)}个上传文件在存储中不存在，未能备份："
+            + "、".join(missing[:10])
+            + ("等" if len(missing) > 10 else ""),
+            err=True,
+        )
 
 
 @qzt.command("restore")

@@ -1,5 +1,6 @@
 """Settings from the environment: DATABASE_URL, SECRET_KEY, QZT_PAGE_CACHE, QZT_CLOCK, QZT_PUBLIC_URL,
-QZT_PROXY_COUNT, QZT_RATELIMIT_STORAGE_URL, QZT_LOG_FORMAT."""
+QZT_PROXY_COUNT, QZT_REDIS_URL, QZT_RATELIMIT_STORAGE_URL, QZT_LOG_FORMAT, QZT_STORAGE_URL and
+QZT_S3_*."""
 
 import os
 import secrets
@@ -40,6 +41,37 @@ def _count(name: str) -> int:
     return int(value)
 
 
+REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://")
+
+
+def redis_url() -> str | None:
+    """QZT_REDIS_URL: the Redis shared by every app server (the request limits), or None."""
+    url = (os.environ.get("QZT_REDIS_URL") or "").strip()
+    if url and not url.startswith(REDIS_SCHEMES):
+        raise ValueError(
+            f"QZT_REDIS_URL={url!r}: expected redis://host:6379/0, rediss://… or redis+unix:///path"
+        )
+    return url or None
+
+
+def ratelimit_storage() -> str:
+    """Where the request limits are counted: QZT_RATELIMIT_STORAGE_URL, else QZT_REDIS_URL, else each
+    process's memory (right for one process, too lenient for several)."""
+    return os.environ.get("QZT_RATELIMIT_STORAGE_URL") or redis_url() or "memory://"
+
+
+# Where uploads live (qzt.core.storage, checked when the app is made): a folder or an S3 bucket, and
+# the S3 service's address, keys, region and addressing style.
+STORAGE_SETTINGS = (
+    "QZT_STORAGE_URL",
+    "QZT_S3_ENDPOINT_URL",
+    "QZT_S3_ACCESS_KEY_ID",
+    "QZT_S3_SECRET_ACCESS_KEY",
+    "QZT_S3_REGION",
+    "QZT_S3_ADDRESSING_STYLE",
+)
+
+
 def from_environment(instance_path: str) -> dict:
     return {
         "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
@@ -54,7 +86,13 @@ def from_environment(instance_path: str) -> dict:
         "QZT_CLOCK": os.environ.get("QZT_CLOCK") or None,
         "QZT_PUBLIC_URL": os.environ.get("QZT_PUBLIC_URL") or None,
         "QZT_PROXY_COUNT": _count("QZT_PROXY_COUNT"),
-        "RATELIMIT_STORAGE_URI": os.environ.get("QZT_RATELIMIT_STORAGE_URL") or "memory://",
+        "QZT_REDIS_URL": redis_url(),
+        "RATELIMIT_STORAGE_URI": ratelimit_storage(),
+        # Redis down: count in this process's memory until it is back (Flask-Limiter retries it), rather
+        # than refuse every login with a 500.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         "RATELIMIT_HEADERS_ENABLED": True,
         "QZT_LOG_FORMAT": os.environ.get("QZT_LOG_FORMAT") or "text",
+        **{name: os.environ.get(name) or None for name in STORAGE_SETTINGS},
     }

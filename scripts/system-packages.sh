@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Install the Debian packages the project needs, or, without root, name them and stop.
 #   scripts/system-packages.sh run    what serving the site needs (WeasyPrint, fonts, venv, npm)
-#   scripts/system-packages.sh test   that, plus what the tests start (PostgreSQL, Chromium, pdftotext)
+#   scripts/system-packages.sh test   that, plus what the tests start (PostgreSQL, Redis, Chromium, pdftotext)
 set -euo pipefail
 
 run_packages=(python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fonts-dejavu-core nodejs npm)
-test_packages=(postgresql chromium poppler-utils)
+test_packages=(postgresql redis-server chromium poppler-utils)
 
 wanted=("${run_packages[@]}")
 [ "${1:-run}" = test ] && wanted+=("${test_packages[@]}")

@@ -3,81 +3,33 @@ serves, with a manifest of SHA-256 hashes; `qzt restore DIR` checks it and fills
 
 import io
 import json
-import os
 import threading
 import time
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from burst import marker, query, row_counts, sha256, stored_path, unique_pdf
 from factories import PASSWORD
+from instances import empty_instance
 from onboarding_helpers import PDF, post_step
 from shared_fixtures import csrf, log_in
-from sqlalchemy.pool import NullPool
 
-from qzt import create_app
 from qzt.core import backup, files
 from qzt.extensions import db
 
 BURST_SECONDS = 2.0
 
 
-class Instance:
-    """Another instance of the site: its own database and instance folder (uploads inside)."""
-
-    def __init__(self, url: str, path: Path):
-        self.url, self.path = url, path
-
-    @property
-    def site(self) -> backup.Site:
-        return backup.Site(self.url, self.path / "uploads")
-
-    def app(self):
-        return create_app(
-            {
-                "TESTING": True,
-                "SQLALCHEMY_DATABASE_URI": self.url,
-                "INSTANCE_PATH": str(self.path),
-                "SECRET_KEY": "test-secret",
-            }
-        )
-
-    def cli(self, *args: str):
-        """`flask --app app qzt ARGS` run on this instance."""
-        app = self.app()
-        with app.app_context():  # else the command would run in the test's own app context
-            result = app.test_cli_runner().invoke(args=["qzt", *args])
-            db.engine.dispose()
-        return result
-
-
 @pytest.fixture
 def target(database_url, tmp_path):
-    """An empty instance to restore into: a SQLite file not made yet, or a new database on the test
-    PostgreSQL server (dropped afterwards)."""
-    folder = tmp_path / "restored"
-    if database_url.startswith("sqlite"):
-        yield Instance(f"sqlite:///{folder / 'qzt.sqlite3'}", folder)
-        return
-    name = f"qzt_restore_{os.getpid()}"
-    url = sa.engine.make_url(database_url)
-    server = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with server.connect() as connection:
-        connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        connection.execute(sa.text(f"CREATE DATABASE {name}"))
-    try:
-        yield Instance(url.set(database=name).render_as_string(hide_password=False), folder)
-    finally:
-        with server.connect() as connection:
-            connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        server.dispose()
+    """An empty instance to restore into (its uploads in its instance folder)."""
+    yield from empty_instance(database_url, tmp_path / "restored", "qzt_restore")
 
 
 @pytest.fixture
 def source(app):
     """The instance under test, as the commands see it."""
-    return backup.Site(db.engine.url.render_as_string(hide_password=False), Path(files.upload_root()))
+    return backup.Site(db.engine.url.render_as_string(hide_password=False), files.storage())
 
 
 def _wizard_saves(client, stop: threading.Event, acked: list, errors: list) -> None:
@@ -184,10 +136,10 @@ def test_a_backup_taken_during_a_burst_of_writes_restores_into_an_empty_instance
     rows = query(target.url, "SELECT key, sha256 FROM stored_files")
     assert len(rows) == copied["stored_files"]
     for key, digest in rows:
-        assert sha256(stored_path(target.site.upload_root, key).read_bytes()) == digest, key
+        assert sha256(stored_path(target.site.storage.root, key).read_bytes()) == digest, key
     # So is every upload the manifest lists (files newer than the database copy included).
     for entry in backup.uploads_in(manifest):
-        path = target.site.upload_root / Path(entry["path"]).relative_to("uploads")
+        path = target.site.storage.root / Path(entry["path"]).relative_to("uploads")
         assert sha256(path.read_bytes()) == entry["sha256"], entry["path"]
     # Each write answered before the backup began is in it.
     restored_hashes = {digest for _key, digest in rows}

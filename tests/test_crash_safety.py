@@ -5,12 +5,7 @@ itself: the same command, no manual step. On the engine --db names."""
 
 import itertools
 import json
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -20,56 +15,16 @@ import pytest
 import requests
 from burst import marker, query, sha256, stored_path, unique_pdf
 from factories import BASIC, PASSWORD
+from servers import Server, app_env
 
 from qzt.extensions import db
 from qzt.models import Role
 
 ROOT = Path(__file__).resolve().parent.parent
-GUNICORN = Path(sys.executable).parent / "gunicorn"
 APPLICANTS = ("13600000011", "13600000012")
 ENTERPRISES = ("13700000011", "13700000012")
 KILL_AFTER = 40  # answered writes before the kill (3 at least of each writer's); the burst goes on
 TIMEOUT = 10
-
-
-class Server:
-    """`gunicorn app:app` as it is run in production, in its own process group, on a free port. Options
-    on the command line; -c /dev/null keeps a gunicorn.conf.py in the working directory out of it."""
-
-    def __init__(self, env: dict[str, str], log: Path):
-        self.env, self.log = env, log
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> float:
-        """Start it and wait until /healthz answers; the seconds that took."""
-        started = time.monotonic()
-        command = [str(GUNICORN), "-c", "/dev/null", "app:app", "--bind", f"127.0.0.1:{self.port}"]
-        command += ["--workers", "2", "--timeout", "30"]
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                command, cwd=ROOT, env=self.env, stdout=log, stderr=log, start_new_session=True
-            )
-        deadline = started + 30
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"gunicorn exited: {self.log.read_text()[-2000:]}"
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=1).text == "ok":
-                    return time.monotonic() - started
-            except requests.RequestException:
-                pass  # not listening yet, or its workers still booting
-            time.sleep(0.1)
-        raise AssertionError(f"gunicorn did not answer /healthz: {self.log.read_text()[-2000:]}")
-
-    def kill(self) -> None:
-        """SIGKILL to the master and its workers at once: no shutdown code runs."""
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-        self.process = None
 
 
 @dataclass
@@ -168,14 +123,7 @@ def live(app, database_url, make_institution, make_user, tmp_path):
     db.session.remove()
     db.engine.dispose()  # the server alone on the database
     instance = tmp_path / "live-instance"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("QZT_", "GUNICORN"))}
-    env |= {
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "crash-test-secret",
-        "QZT_PAGE_CACHE": "0",
-        "QZT_INSTANCE_PATH": str(instance),
-    }
-    server = Server(env, tmp_path / "gunicorn.log")
+    server = Server(app_env(database_url, instance, QZT_PAGE_CACHE="0"), tmp_path / "gunicorn.log")
     try:
         yield server, institution, instance / "uploads"
     finally:

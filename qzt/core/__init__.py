@@ -6,7 +6,8 @@ http           the request class, ``is_fragment()``, ``client_ip()``, security h
 errors         error pages as a blueprint (JSON under /api/)
 templating     Jinja filters and globals (the catalog and the regulation's limits)
 forms          form pieces every area uses: the button-only form, versions, lenient parsers
-storage        where uploaded bytes live; files: accepting, checking and serving uploads
+storage        where uploaded bytes live (a folder, or s3: a bucket); files: accepting, checking and
+               serving uploads
 audit          the append-only audit trail
 notifications  the notice outbox; sms: its SMS backends
 pagecache      whole-page cache of the public directory for anonymous visitors

@@ -11,13 +11,19 @@ A backup directory holds
 Why the copy is consistent. The database is copied first, as one snapshot: SQLite's backup API reads
 one snapshot in a single step while writers go on (WAL mode); pg_dump reads the snapshot that the
 manifest's row counts are taken in (pg_export_snapshot). The uploads are copied AFTER the database.
-An upload's bytes are stored, fsynced, before the row that refers to them commits; uploads are never
-changed or deleted and their keys are random. So every file the copied database refers to is already
-on disk when the uploads are copied; files uploaded after the database copy are just extra, referred
-to by nothing in the copy, and harmless after a restore.
+An upload's bytes are stored durably (fsynced on disk; on object storage, a PUT the service answered)
+before the row that refers to them commits; uploads are never changed or deleted and their keys are
+random. So every file the copied database refers to is already stored when the uploads are copied;
+each is fetched by the key the copy names (an object store's listing need not be relied on), beside
+everything the storage lists. Files uploaded after the database copy are just extra, referred to by
+nothing in the copy, and harmless after a restore. A file the copy refers to that the storage does not
+hold is named in the manifest (missing_uploads), never silently left out.
 
-Plumbing: no Flask request or app is used here; the CLI hands over the database URL and the upload
-folder (a Site). Messages are in Chinese, for the operator.
+The uploads come from, and go back into, whatever storage the site is configured with (a folder or an
+S3 bucket, qzt.core.storage), always under the same keys; the backup folder's layout is the same.
+
+Plumbing: no Flask request or app is used here; the CLI hands over the database URL and the storage
+(a Site). Messages are in Chinese, for the operator.
 """
 
 import glob
@@ -35,7 +41,7 @@ from psycopg.conninfo import make_conninfo
 from sqlalchemy.pool import NullPool
 
 from qzt.core import clock
-from qzt.core.storage import fsync_directory
+from qzt.core.storage import LocalStorage, Storage, fsync_directory, valid_key
 from qzt.extensions import db
 from qzt.rules.calendar import to_beijing
 
@@ -47,6 +53,8 @@ ENGINE_NAME = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 # Rows the migrations write themselves: a freshly migrated database counts as empty.
 SEEDED = frozenset({"alembic_version", "site_state"})
 CHUNK = 1 << 20
+# Where the database names its uploads: every key in this column must be in a backup.
+REFERENCES = sa.table("stored_files", sa.column("key"))
 
 
 class BackupError(Exception):
@@ -55,10 +63,10 @@ class BackupError(Exception):
 
 @dataclass(frozen=True)
 class Site:
-    """What a backup copies and a restore fills: the database (a SQLAlchemy URL) and the upload folder."""
+    """What a backup copies and a restore fills: the database (a SQLAlchemy URL) and the uploads' storage."""
 
     database_url: str
-    upload_root: Path
+    storage: Storage
 
     @property
     def engine(self) -> str:
@@ -70,6 +78,15 @@ class Site:
         if not path or path == ":memory:":
             raise BackupError("内存中的SQLite数据库无法备份或恢复")
         return Path(path)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the copied database holds: rows per table, its migration, the upload keys it refers to."""
+
+    tables: dict[str, int]
+    revision: str | None
+    keys: frozenset[str]
 
 
 @dataclass
@@ -93,19 +110,21 @@ def backup(site: Site, directory: str | Path) -> dict:
         raise BackupError(f"不支持的数据库类型：{engine}")
     database_file = directory / DATABASE_FILE[engine]
     if engine == "sqlite":
-        tables, revision = _copy_sqlite(site.sqlite_path, database_file)
+        snapshot = _copy_sqlite(site.sqlite_path, database_file)
     else:
-        tables, revision = _dump_postgresql(site.database_url, database_file)
+        snapshot = _dump_postgresql(site.database_url, database_file)
     files = [_entry(directory, database_file)]
-    files += _copy_uploads(site.upload_root, directory)  # after the database: see the module's docstring
+    # After the database: see the module's docstring.
+    uploads, missing = _copy_uploads(site.storage, snapshot.keys, directory)
     manifest = {
         "format": FORMAT,
         "created_at": to_beijing(clock.now()).isoformat(timespec="seconds"),
         "engine": engine,
-        "alembic_revision": revision,
+        "alembic_revision": snapshot.revision,
         "database": database_file.name,
-        "tables": tables,
-        "files": files,
+        "tables": snapshot.tables,
+        "files": files + uploads,
+        "missing_uploads": missing,
     }
     os.sync()  # everything the manifest lists is on disk before the manifest is
     _write_durably(directory / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1).encode())
@@ -126,7 +145,7 @@ def _prepare(directory: Path) -> None:
     directory.mkdir(parents=True, mode=0o700)  # personal data: the operator's eyes only
 
 
-def _copy_sqlite(source_path: Path, target: Path) -> tuple[dict[str, int], str | None]:
+def _copy_sqlite(source_path: Path, target: Path) -> Snapshot:
     """SQLite's online backup API, the whole database in one step: one consistent snapshot, while the
     site's writers go on (WAL). The row counts are read from the copy."""
     if not source_path.is_file():
@@ -138,10 +157,10 @@ def _copy_sqlite(source_path: Path, target: Path) -> tuple[dict[str, int], str |
     finally:
         copy.close()
         source.close()
-    return _counts_and_revision(f"sqlite:///{target}")
+    return _snapshot(f"sqlite:///{target}")
 
 
-def _dump_postgresql(url: str, target: Path) -> tuple[dict[str, int], str | None]:
+def _dump_postgresql(url: str, target: Path) -> Snapshot:
     """pg_dump --format=custom of the snapshot this transaction exports, so that the row counts in the
     manifest are those of the dump, however busy the site is."""
     engine = sa.create_engine(url, poolclass=NullPool)
@@ -159,24 +178,28 @@ def _dump_postgresql(url: str, target: Path) -> tuple[dict[str, int], str | None
                     f"--dbname={conninfo}",
                     env=env,
                 )
-                return _counts(connection), _revision(connection)
+                return _facts(connection)
     finally:
         engine.dispose()
 
 
-def _copy_uploads(root: Path, directory: Path) -> list[dict]:
-    """Every stored file, under the same relative key; files mid-write (.part) are not stored yet."""
-    if not root.is_dir():
-        return []
-    entries = []
-    for path in sorted(root.rglob("*")):
-        if not path.is_file() or path.suffix == ".part":
+def _copy_uploads(storage: Storage, referenced: frozenset[str], directory: Path) -> tuple[list[dict], list]:
+    """Every file the copied database refers to and every other one the storage lists, each under
+    uploads/ab/cd/<key>; their manifest entries, and the referred-to keys the storage does not hold."""
+    entries, missing = [], []
+    for key in sorted(referenced | set(storage.keys())):
+        try:
+            data = storage.get(key)
+        except KeyError:
+            if key in referenced:
+                missing.append(key)
             continue
-        target = directory / UPLOADS / path.relative_to(root)
+        target = directory / UPLOADS / key[:2] / key[2:4] / key
         target.parent.mkdir(parents=True, exist_ok=True)
-        size, digest = _copy(path, target)
-        entries.append({"path": target.relative_to(directory).as_posix(), "size": size, "sha256": digest})
-    return entries
+        target.write_bytes(data)  # os.sync() before the manifest
+        path = target.relative_to(directory).as_posix()
+        entries.append({"path": path, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+    return entries, missing
 
 
 # --- restore ----------------------------------------------------------------------------------------
@@ -208,6 +231,7 @@ def verify(directory: str | Path) -> dict:
             relative.is_absolute()
             or ".." in relative.parts
             or not (name == database or name.startswith(f"{UPLOADS}/"))
+            or (name != database and not valid_key(relative.name))  # restored under that name
         ):
             raise BackupError(f"备份清单中的路径不合法：{name}")
         path = directory / relative
@@ -222,8 +246,8 @@ def verify(directory: str | Path) -> dict:
 
 def occupied(site: Site) -> list[str]:
     """What the target already holds: rows in the application's tables (those of its models; not
-    SQLite's search-index internals, which hold rows from the start), files in the upload folder.
-    Nothing for a new instance or a freshly migrated database."""
+    SQLite's search-index internals, which hold rows from the start), files in its storage. Nothing for
+    a new instance or a freshly migrated database."""
     found = []
     mine = set(db.metadata.tables) - SEEDED
     tables = {name: n for name, n in _live_counts(site).items() if n and name in mine}
@@ -231,10 +255,15 @@ def occupied(site: Site) -> list[str]:
         listed = "、".join(f"{name} {n}行" for name, n in list(tables.items())[:5])
         more = f"等{len(tables)}张表" if len(tables) > 5 else ""
         found.append(f"数据库中已有数据（{listed}{more}）")
-    files = sum(1 for p in site.upload_root.rglob("*") if p.is_file()) if site.upload_root.is_dir() else 0
+    files = sum(1 for _key in site.storage.keys())
     if files:
-        found.append(f"上传目录 {site.upload_root} 中已有{files}个文件")
+        found.append(f"{_place(site.storage)} 中已有{files}个文件")
     return found
+
+
+def _place(storage: Storage) -> str:
+    kind = "上传目录" if isinstance(storage, LocalStorage) else "对象存储"
+    return f"{kind} {storage.location}"
 
 
 def restore(site: Site, directory: str | Path, *, force: bool = False) -> Restored:
@@ -268,7 +297,7 @@ def restore(site: Site, directory: str | Path, *, force: bool = False) -> Restor
             str(database_file),
             env=env,
         )
-    files = _restore_uploads(directory, manifest, site.upload_root)
+    files = _restore_uploads(directory, manifest, site.storage)
     counts = _live_counts(site)
     mismatches = {
         name: (n, counts.get(name)) for name, n in manifest["tables"].items() if counts.get(name) != n
@@ -288,15 +317,12 @@ def _restore_sqlite(source: Path, target: Path) -> None:
     fsync_directory(target.parent)
 
 
-def _restore_uploads(directory: Path, manifest: dict, root: Path) -> int:
+def _restore_uploads(directory: Path, manifest: dict, storage: Storage) -> int:
+    """Each file back under its key (the file name in the backup), durably: put_as returns once stored."""
     entries = uploads_in(manifest)
     for entry in entries:
-        target = root / PurePosixPath(entry["path"]).relative_to(UPLOADS)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        part = target.with_suffix(".part")
-        _copy(directory / entry["path"], part)
-        part.replace(target)
-    os.sync()
+        path = PurePosixPath(entry["path"])
+        storage.put_as(path.name, (directory / path).read_bytes())
     return len(entries)
 
 
@@ -307,22 +333,32 @@ def _live_counts(site: Site) -> dict[str, int]:
     """Row counts of the target's tables; none when its SQLite file does not exist yet."""
     if site.engine == "sqlite" and not site.sqlite_path.exists():
         return {}
-    return _counts_and_revision(site.database_url)[0]
+    return _snapshot(site.database_url).tables
 
 
-def _counts_and_revision(url: str) -> tuple[dict[str, int], str | None]:
+def _snapshot(url: str) -> Snapshot:
     engine = sa.create_engine(url, poolclass=NullPool)
     try:
         with engine.connect() as connection:
-            return _counts(connection), _revision(connection)
+            return _facts(connection)
     finally:
         engine.dispose()
+
+
+def _facts(connection: sa.Connection) -> Snapshot:
+    return Snapshot(_counts(connection), _revision(connection), _referenced_keys(connection))
 
 
 def _counts(connection: sa.Connection) -> dict[str, int]:
     names = sorted(sa.inspect(connection).get_table_names())
     count = sa.select(sa.func.count())
     return {name: connection.scalar(count.select_from(sa.table(name))) for name in names}
+
+
+def _referenced_keys(connection: sa.Connection) -> frozenset[str]:
+    if not sa.inspect(connection).has_table(REFERENCES.name):
+        return frozenset()
+    return frozenset(connection.scalars(sa.select(REFERENCES.c.key)))
 
 
 def _revision(connection: sa.Connection) -> str | None:

@@ -4,12 +4,12 @@ import hashlib
 import io
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, current_app, send_file
+from flask import Blueprint, Flask, Response, abort, current_app, send_file
 from flask_login import current_user, login_required
 from werkzeug.datastructures import FileStorage
 
 from qzt.core import audit
-from qzt.core.storage import LocalStorage, Storage
+from qzt.core.storage import Storage, open_storage
 from qzt.extensions import db
 from qzt.models import StoredFile, User
 from qzt.rules import uploads
@@ -17,13 +17,23 @@ from qzt.rules import uploads
 bp = Blueprint("files", __name__)
 
 
-def upload_root() -> str:
-    """The folder LocalStorage keeps the uploads in: UPLOAD_ROOT, else instance/uploads."""
-    return current_app.config.get("UPLOAD_ROOT") or f"{current_app.instance_path}/uploads"
+def upload_root(app: Flask | None = None) -> str:
+    """The folder the uploads are kept in when QZT_STORAGE_URL is unset: UPLOAD_ROOT, else
+    instance/uploads."""
+    app = app or current_app
+    return app.config.get("UPLOAD_ROOT") or f"{app.instance_path}/uploads"
+
+
+@bp.record_once
+def _open_storage(state) -> None:
+    """The storage is chosen (and QZT_STORAGE_URL checked) when the app is made: a wrong setting stops
+    the start, not the first upload."""
+    state.app.extensions["qzt_storage"] = open_storage(state.app.config, upload_root(state.app))
 
 
 def storage() -> Storage:
-    return current_app.extensions.setdefault("qzt_storage", LocalStorage(upload_root()))
+    """Where this app keeps uploaded bytes (qzt.core.storage)."""
+    return current_app.extensions["qzt_storage"]
 
 
 def store_bytes(

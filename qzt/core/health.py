@@ -1,8 +1,9 @@
 """Probes for whatever watches the site (systemd, a load balancer, monitoring): ``/healthz`` says the
 process answers (qzt.core.http: no database, nothing to fail); ``/readyz`` says it can serve: the database
 answers ``SELECT 1`` and its schema is at the newest migration this code ships. Otherwise 503, with what
-is wrong. Both are open to anyone (no login, no page cache) and say nothing secret: the error's class
-and the migration revisions, never a message that could hold an address or a password."""
+is wrong (Redis, when configured, is reported beside them). Both are open to anyone (no login, no page
+cache) and say nothing secret: the error's class and the migration revisions, never a message that could
+hold an address or a password."""
 
 from functools import lru_cache
 
@@ -12,7 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask, current_app
 
-from qzt.extensions import db
+from qzt.extensions import db, limiter
 
 
 @lru_cache(maxsize=4)
@@ -39,7 +40,7 @@ def readiness() -> tuple[dict, int]:
         body = {"status": "unavailable", "database": f"error: {cause}", "migrations": "unknown"}
         return body, 503
     if current == expected:
-        return {"status": "ready", "database": "ok", "migrations": "current"}, 200
+        return {"status": "ready", "database": "ok", "migrations": "current", **_redis()}, 200
     at = f"database at {', '.join(current) or 'none'}, code at {', '.join(expected)}"
     if not current:
         migrations = f"not migrated: {at}"
@@ -48,6 +49,18 @@ def readiness() -> tuple[dict, int]:
     else:
         migrations = f"unknown revision: {at} (the database is newer than this code)"
     return {"status": "unavailable", "database": "ok", "migrations": migrations}, 503
+
+
+def _redis() -> dict:
+    """Redis, when configured, is reported but does not make the site unready: without it the request
+    limits are counted in each process until it is back (Flask-Limiter's in-memory fallback)."""
+    if not current_app.config.get("QZT_REDIS_URL"):
+        return {}
+    try:
+        up = limiter.storage.check()
+    except Exception:  # a broken connection is "down", whatever the client library raises
+        up = False
+    return {"redis": "ok" if up else "down: request limits are counted per process until it is back"}
 
 
 def init_app(app: Flask) -> None:
