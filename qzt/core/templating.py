@@ -4,11 +4,12 @@ from datetime import datetime, timedelta
 
 from flask import Flask
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from qzt.core import clock
 from qzt.core.http import is_fragment
 from qzt.data import catalog
-from qzt.rules import calendar, eligibility, passwords, phone, uploads
+from qzt.rules import calendar, eligibility, passwords, phone, search_query, uploads
 from qzt.rules.calendar import to_beijing
 
 # The catalog, and the regulation's limits the pages state (never restated in a template).
@@ -43,7 +44,16 @@ def phone_for(number: str, institution=None) -> str:
     return number if current_user.is_authenticated else phone.mask(number)
 
 
+def highlight(text: str | None, words: tuple = ()) -> Markup:
+    """`text` escaped, the search's words in it marked: <mark>计量</mark>检测所."""
+    return Markup("").join(
+        Markup("<mark>{}</mark>").format(piece) if matched else escape(piece)
+        for piece, matched in search_query.highlight_spans(text or "", words)
+    )
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.filters["highlight"] = highlight
     app.jinja_env.filters["mask_phone"] = phone.mask
     app.jinja_env.filters["beijing"] = beijing
     app.jinja_env.filters["duration"] = duration

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from qzt.data.catalog import CATEGORY_NAMES, DISTRICT_NAMES
+from qzt.data.catalog import CATEGORY_BY_NAME, CATEGORY_NAMES, DISTRICT_BY_NAME, DISTRICT_NAMES
 from qzt.directory.search import Filters
 
 MAX_PER_PAGE = 100
@@ -32,20 +32,32 @@ def _positive_int(raw: str | None, default: int, name: str, label: str, errors: 
     return value
 
 
+def _slug(raw: str | None, names: dict[str, str], by_name: dict[str, str]) -> str | None | bool:
+    """The slug for a slug or a Chinese name (检验检测 → inspection); None when not given, False when
+    unknown."""
+    value = (raw or "").strip()
+    if not value:
+        return None
+    if value in names:
+        return value
+    return by_name.get(value, by_name.get(value + "区", False))
+
+
 def parse(args, default_per_page: int = 20) -> DirectoryQuery:
-    """Read q, category, district, page and per_page; unknown values become errors, never exceptions."""
+    """Read q, category, district (each by slug or by name), page and per_page; unknown values become
+    errors, never exceptions."""
     errors: dict[str, str] = {}
     q = (args.get("q") or "").strip()
     if len(q) > MAX_QUERY:
         errors["q"] = f"搜索词不能超过{MAX_QUERY}个字"
         q = q[:MAX_QUERY]
-    category = args.get("category") or None
-    if category and category not in CATEGORY_NAMES:
-        errors["category"] = "未知的服务类别"
+    category = _slug(args.get("category"), CATEGORY_NAMES, CATEGORY_BY_NAME)
+    if category is False:
+        errors["category"] = "未知的服务类别，请从列表中选择（如“检验检测”或 inspection）"
         category = None
-    district = args.get("district") or None
-    if district and district not in DISTRICT_NAMES:
-        errors["district"] = "未知的所在区"
+    district = _slug(args.get("district"), DISTRICT_NAMES, DISTRICT_BY_NAME)
+    if district is False:
+        errors["district"] = "未知的所在区，请从列表中选择（如“顺德区”或 shunde）"
         district = None
     page = _positive_int(args.get("page"), 1, "page", "页码", errors, MAX_PAGE)
     per_page = _positive_int(

@@ -26,6 +26,7 @@ from qzt.models import (
     User,
 )
 from qzt.models.institution import InstitutionRecord, ServiceRecord, display_order, institution_columns
+from qzt.rules.search_query import pinyin_terms
 from qzt.rules.search_terms import index_terms
 
 _CHUNK = 1000  # rows per bulk statement, and codes per IN (...) list
@@ -162,11 +163,13 @@ def search_document(
     for s in services:
         parts += [CATEGORY_NAMES.get(s.category, s.category), s.title, s.content or ""]
     parts += qualification_names
-    name_terms = index_terms(name)
+    name_terms = list(dict.fromkeys(index_terms(name) + pinyin_terms(name)))
     body_terms = dict.fromkeys(name_terms)
     body_terms.update(dict.fromkeys(index_terms(parts[0])))
     for part in parts[1:]:
         body_terms.update(_part_terms(part))
+    for category in sorted({CATEGORY_NAMES.get(s.category, s.category) for s in services}):
+        body_terms.update(_category_terms(category))
     body_terms[LISTED_TERM] = None  # bulk-created institutions are listed
     return " ".join(name_terms), " ".join(body_terms)
 
@@ -174,6 +177,11 @@ def search_document(
 @functools.lru_cache(maxsize=4096)
 def _part_terms(text: str) -> dict[str, None]:
     return dict.fromkeys(index_terms(text))
+
+
+@functools.cache
+def _category_terms(name: str) -> dict[str, None]:
+    return dict.fromkeys(pinyin_terms(name))
 
 
 def assign_agent(institution_id: int, user: User) -> None:

@@ -1,19 +1,25 @@
 """The directory's search and filters, the same results on SQLite (FTS5) and PostgreSQL (GIN).
 
-Documents and queries go through one tokenizer (qzt.rules.search_terms); each database only
-answers "which institutions hold all these terms", in the name or anywhere. Ranking is ours:
-a match in the name first, then by id, so both databases order results identically.
+Documents go through one tokenizer (qzt.rules.search_terms), queries through one reading of what they
+mean (qzt.rules.search_query: words, synonyms); each database only answers "which institutions hold
+every word", in the name or anywhere. Ranking is ours: a match in the name first, then by id, so both
+databases order results identically. When no institution holds every word, those holding most of them
+come instead, and the page says so.
 """
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from qzt.core.database import listen
+from qzt.data.catalog import CATEGORY_NAMES
 from qzt.extensions import db
 from qzt.models import Institution, ListingState, Qualification, SearchDocument, ServiceItem
-from qzt.rules.search_terms import index_terms, query_terms
+from qzt.rules import search_query
+from qzt.rules.search_query import Word, pinyin_terms
+from qzt.rules.search_terms import index_terms
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,14 @@ class Page:
     total: int
     page: int
     per_page: int
+    words: tuple[Word, ...] = ()
+    # No institution held every word: these hold most of them.
+    partial: bool = False
+    # (word, its synonyms) for the words whose synonyms found more than the word alone.
+    synonyms: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # On no result: a query that finds something, one word corrected, and categories to look in.
+    correction: str | None = None
+    categories: list[str] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -62,14 +76,16 @@ LISTED_TERM = "qztlisted0"
 def index_institution(institution: Institution, gone=()) -> None:
     """Write the institution's search document. Flushes do it by themselves (_reindex_changed)."""
     name, body = document_text(institution, gone)
-    name_terms = index_terms(name)
+    name_terms = list(dict.fromkeys(index_terms(name) + pinyin_terms(name)))
+    categories = {item.category_name for item in institution.services if item not in gone}
     doc = institution.search_document
     if doc is None:
         doc = institution.search_document = SearchDocument()
     doc.name_terms = " ".join(name_terms)
     # Name terms are repeated in the body so that "anywhere" is one column to query.
     listed = [LISTED_TERM] if institution.listing_state == ListingState.LISTED else []
-    doc.body_terms = " ".join(dict.fromkeys(name_terms + index_terms(body) + listed))
+    category_terms = [t for c in sorted(categories) for t in pinyin_terms(c)]
+    doc.body_terms = " ".join(dict.fromkeys(name_terms + index_terms(body) + category_terms + listed))
 
 
 def _reindex_changed(session, _context, _instances) -> None:
@@ -84,6 +100,30 @@ def _reindex_changed(session, _context, _instances) -> None:
     for institution in changed:
         if institution not in session.deleted:
             index_institution(institution, gone=session.deleted)
+
+
+def reindex_all(batch: int = 500) -> int:
+    """Rewrite every institution's search document (after the tokenizer or the vocabulary changed),
+    committing each batch; the number of institutions."""
+    done, last_id = 0, 0
+    while True:
+        chunk = db.session.scalars(
+            sa.select(Institution)
+            .where(Institution.id > last_id)
+            .order_by(Institution.id)
+            .limit(batch)
+            .options(
+                selectinload(Institution.services),
+                selectinload(Institution.qualifications),
+                selectinload(Institution.search_document),
+            )
+        ).all()
+        if not chunk:
+            return done
+        for institution in chunk:
+            index_institution(institution)
+        db.session.commit()
+        done, last_id = done + len(chunk), chunk[-1].id
 
 
 def init_app(app) -> None:
@@ -105,36 +145,106 @@ def _listed(filters: Filters) -> sa.Select:
 def search(filters: Filters, page: int = 1, per_page: int = 20) -> Page:
     """One page of listed institutions matching the filters, in ranking order: name matches first, then
     the rest, each by id (the same order on both databases)."""
-    terms = query_terms(filters.q)
+    query_words = search_query.words(filters.q)
     start = (page - 1) * per_page
-    if not terms:
+    if not query_words:
         if filters.q.strip():  # only punctuation or symbols: nothing can match
             return Page(items=[], total=0, page=page, per_page=per_page)
         stmt = _listed(filters)
         total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())) or 0
         ids = list(db.session.scalars(stmt.offset(start).limit(per_page)))
         return Page(items=_by_ids(ids), total=total, page=page, per_page=per_page)
-    index = _SqliteIndex(terms) if db.engine.dialect.name == "sqlite" else _PostgresIndex(terms)
+
+    ids, total = _matching(_index(query_words), filters, start, per_page)
+    details: dict = {"words": query_words}
+    if total:
+        details["synonyms"] = _synonyms_used(query_words, filters, total)
+    elif len(query_words) > 1:
+        ids, total = _most_words(query_words, filters, start, per_page)
+        details["partial"] = total > 0
+    if not total:
+        details["correction"] = corrected = _correction(query_words, filters)
+        meant = search_query.words(corrected) if corrected else query_words
+        details["categories"] = search_query.suggest_categories(meant, CATEGORY_NAMES)
+    return Page(items=_by_ids(ids), total=total, page=page, per_page=per_page, **details)
+
+
+def _index(query_words: tuple[Word, ...], synonyms: bool = True):
+    sets = [word.term_sets(synonyms) for word in query_words]
+    return _SqliteIndex(sets) if db.engine.dialect.name == "sqlite" else _PostgresIndex(sets)
+
+
+def _matching(index, filters: Filters, start: int, per_page: int) -> tuple[list[int], int]:
+    """The page's ids and the number of matches."""
     if filters.category or filters.district:
-        return _search_filtered(index, filters, start, page, per_page)
+        ranked = _filtered(index, filters)
+        return ranked[start : start + per_page], len(ranked)
     # The common case, a query without filters: the index alone answers, page by page, thanks to
     # LISTED_TERM, without touching the institutions table or sorting every match of a common word.
     total, named = index.count("all"), index.count("named")
     ids = index.ids("named", start, min(per_page, named - start)) if start < named else []
     ids += index.ids("rest", max(0, start - named), per_page - len(ids))
-    return Page(items=_by_ids(ids), total=total, page=page, per_page=per_page)
+    return ids, total
 
 
-def _search_filtered(index, filters: Filters, start: int, page: int, per_page: int) -> Page:
+def _count(index, filters: Filters) -> int:
+    if filters.category or filters.district:
+        stmt = _listed(filters).where(Institution.id.in_(index.subquery("all"))).order_by(None)
+        return db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+    return index.count("all")
+
+
+def _filtered(index, filters: Filters) -> list[int]:
     """A query with filters: one statement returns the filtered candidates that match, each flagged
     whether its name matches; the database intersects, only the survivors come back."""
+    rows = _filtered_rows(index, filters)
+    return [i for i, named in rows if named] + [i for i, named in rows if not named]
+
+
+def _filtered_rows(index, filters: Filters) -> list[tuple[int, bool]]:
+    """(id, whether the name matches) of the filtered candidates that match, by id."""
     stmt = _listed(filters).where(Institution.id.in_(index.subquery("all")))
     stmt = stmt.add_columns(Institution.id.in_(index.subquery("named")))
-    rows = db.session.execute(stmt).all()
-    ranked = [i for i, named in rows if named] + [i for i, named in rows if not named]
-    return Page(
-        items=_by_ids(ranked[start : start + per_page]), total=len(ranked), page=page, per_page=per_page
-    )
+    return [tuple(row) for row in db.session.execute(stmt)]
+
+
+def _synonyms_used(query_words: tuple[Word, ...], filters: Filters, total: int) -> tuple:
+    """The words whose synonyms were searched too, when that found more than the words alone."""
+    expanded = tuple((w.text, w.synonyms) for w in query_words if w.synonyms)
+    if not expanded or total == _count(_index(query_words, synonyms=False), filters):
+        return ()
+    return expanded
+
+
+def _most_words(query_words: tuple[Word, ...], filters: Filters, start: int, per_page: int):
+    """No institution holds every word: those holding the most of them, most first, then as usual."""
+    held: Counter[int] = Counter()
+    named: set[int] = set()
+    for word in query_words:
+        index = _index((word,))
+        if filters.category or filters.district:
+            rows = _filtered_rows(index, filters)
+            held.update(i for i, _ in rows)
+            named.update(i for i, in_name in rows if in_name)
+        else:
+            in_name = index.ids("named")
+            held.update(in_name + index.ids("rest"))
+            named.update(in_name)
+    ranked = sorted(held, key=lambda id_: (-held[id_], id_ not in named, id_))
+    return ranked[start : start + per_page], len(ranked)
+
+
+def _correction(query_words: tuple[Word, ...], filters: Filters) -> str | None:
+    """The query with one misspelt word replaced by the field's word it sounds like, if that finds
+    something."""
+    known = search_query.vocabulary()
+    for word in query_words:
+        better = search_query.correction(word.text, known)
+        if better:
+            corrected = " ".join(better if w is word else w.text for w in query_words)
+            if _count(_index(search_query.words(corrected)), filters):
+                return corrected
+    return None
 
 
 def _by_ids(ids: list[int]) -> list[Institution]:
@@ -148,13 +258,18 @@ def _by_ids(ids: list[int]) -> list[Institution]:
 
 
 class _SqliteIndex:
-    def __init__(self, terms: list[str]):
-        quoted = " ".join(f'"{t}"' for t in terms)
+    """FTS5 over the term columns: for each word, one of its alternatives' terms all present."""
+
+    def __init__(self, term_sets: list[list[list[str]]]):
+        words = " AND ".join(
+            "(" + " OR ".join("(" + " ".join(f'"{t}"' for t in terms) + ")" for terms in sets) + ")"
+            for sets in term_sets
+        )
         listed = f'body_terms : "{LISTED_TERM}"'
         self.match = {
-            "all": f"body_terms : ({quoted}) AND {listed}",
-            "named": f"name_terms : ({quoted}) AND {listed}",
-            "rest": f"(body_terms : ({quoted}) AND {listed}) NOT name_terms : ({quoted})",
+            "all": f"body_terms : ({words}) AND {listed}",
+            "named": f"name_terms : ({words}) AND {listed}",
+            "rest": f"(body_terms : ({words}) AND {listed}) NOT name_terms : ({words})",
         }
 
     def subquery(self, which: str) -> sa.TextClause:
@@ -175,25 +290,35 @@ class _SqliteIndex:
 
 
 class _PostgresIndex:
+    """GIN over the term arrays: for each word, the array holds one of its alternatives' terms."""
+
     BODY = "string_to_array(body_terms, ' ')"
     NAME = "string_to_array(name_terms, ' ')"
 
-    def __init__(self, terms: list[str]):
-        self.terms = terms
+    def __init__(self, term_sets: list[list[list[str]]]):
+        self.term_sets = term_sets
+
+    def _words(self, column: str, prefix: str) -> tuple[str, dict]:
+        """Every word held by `column`, each alternative a bound array parameter."""
+        clauses, params = [], {}
+        for w, sets in enumerate(self.term_sets):
+            names = [f"{prefix}_{w}_{a}" for a in range(len(sets))]
+            params |= dict(zip(names, sets, strict=True))
+            clauses.append("(" + " OR ".join(f"{column} @> CAST(:{n} AS text[])" for n in names) + ")")
+        return " AND ".join(clauses), params
 
     def _where(self, which: str) -> tuple[str, dict]:
         """The condition, with parameter names of its own so that two can share one statement. It is built
         from fixed fragments only, every value bound: hence the nosec B608 where it is used."""
-        body, name = (
-            f"{self.BODY} @> CAST(:body_{which} AS text[])",
-            f"{self.NAME} @> CAST(:name_{which} AS text[])",
-        )
-        with_listed = [*self.terms, LISTED_TERM]
+        body, body_params = self._words(self.BODY, f"body_{which}")
+        name, name_params = self._words(self.NAME, f"name_{which}")
+        listed = f"{self.BODY} @> CAST(:listed_{which} AS text[])"
+        params = {f"listed_{which}": [LISTED_TERM]}
         if which == "all":
-            return body, {f"body_{which}": with_listed}
+            return f"{body} AND {listed}", body_params | params
         if which == "named":
-            return f"{name} AND {body}", {f"name_{which}": self.terms, f"body_{which}": [LISTED_TERM]}
-        return f"{body} AND NOT {name}", {f"body_{which}": with_listed, f"name_{which}": self.terms}
+            return f"{name} AND {listed}", name_params | params
+        return f"{body} AND {listed} AND NOT ({name})", body_params | name_params | params
 
     def subquery(self, which: str) -> sa.TextClause:
         where, params = self._where(which)

@@ -13,15 +13,30 @@ _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUN = re.compile(rf"[{_HAN}]+|[a-z0-9]+")
 _PARTS = re.compile(r"[a-z]+|[0-9]+")
 _MIN_PREFIX = 2
-_MAX_LATIN = 32
+MAX_LATIN = 32
 
 
-def _normalize(text: str) -> str:
+def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "").lower()
 
 
-def _is_han(run: str) -> bool:
-    return not run[0].isascii()
+def is_han(run: str) -> bool:
+    return bool(run) and not run[0].isascii()
+
+
+def runs(text: str) -> list[str]:
+    """The runs of Han characters and of Latin letters and digits in `text`, normalized."""
+    return _RUN.findall(normalize(text))
+
+
+def latin_terms(word: str) -> list[str]:
+    """A Latin word, its letter and digit parts, and their prefixes (found while still typing)."""
+    terms: dict[str, None] = {}
+    for part in dict.fromkeys([word, *_PARTS.findall(word)]):
+        terms[part] = None
+        for end in range(_MIN_PREFIX, len(part)):
+            terms[part[:end]] = None
+    return list(terms)
 
 
 def _bigrams(run: str) -> list[str]:
@@ -31,26 +46,21 @@ def _bigrams(run: str) -> list[str]:
 def index_terms(text: str) -> list[str]:
     """Every term a document is found by, without duplicates, in first-seen order."""
     terms: dict[str, None] = {}
-    for run in _RUN.findall(_normalize(text)):
-        if _is_han(run):
+    for run in runs(text):
+        if is_han(run):
             terms.update(dict.fromkeys(run))
             terms.update(dict.fromkeys(_bigrams(run)))
-            continue
-        run = run[:_MAX_LATIN]
-        words = {run, *_PARTS.findall(run)}
-        for word in words:
-            terms[word] = None
-            for end in range(_MIN_PREFIX, len(word)):
-                terms[word[:end]] = None
+        else:
+            terms.update(dict.fromkeys(latin_terms(run[:MAX_LATIN])))
     return list(terms)
 
 
 def query_terms(text: str) -> list[str]:
     """The terms a document must all have to match the query."""
     terms: dict[str, None] = {}
-    for run in _RUN.findall(_normalize(text)):
-        if _is_han(run):
+    for run in runs(text):
+        if is_han(run):
             terms.update(dict.fromkeys(_bigrams(run) if len(run) > 1 else [run]))
         else:
-            terms[run[:_MAX_LATIN]] = None
+            terms[run[:MAX_LATIN]] = None
     return list(terms)

@@ -83,12 +83,54 @@ SCHEMAS: dict = {
     },
     "InstitutionList": {
         "type": "object",
-        "required": ["items", "total", "page", "per_page"],
+        "required": [
+            "items",
+            "total",
+            "page",
+            "per_page",
+            "partial",
+            "synonyms",
+            "correction",
+            "suggested_categories",
+        ],
         "properties": {
-            "items": {"type": "array", "items": _ref("InstitutionSummary")},
+            "items": {"type": "array", "items": _ref("InstitutionSearchItem")},
             "total": {"type": "integer", "minimum": 0, "description": "符合条件的机构总数"},
             "page": {"type": "integer", "minimum": 1},
             "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+            "partial": {
+                "type": "boolean",
+                "description": "true：没有机构同时包含全部词语，items 为包含词语最多的机构（部分匹配）",
+            },
+            "synonyms": {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                "description": "同时搜索了近义词的词语及其近义词（仅当近义词找到了更多结果时）",
+                "examples": [{"检测": ["检验"]}],
+            },
+            "correction": _nullable("string", description="无结果时，纠正错别字后能找到结果的搜索词"),
+            "suggested_categories": {
+                "type": "array",
+                "items": CATEGORY_SLUG,
+                "description": "无结果时，与搜索词最相关的服务类别",
+            },
+        },
+    },
+    "InstitutionSearchItem": {
+        "allOf": [_ref("InstitutionSummary")],
+        "type": "object",
+        "required": ["highlights"],
+        "properties": {
+            "highlights": {
+                "type": "object",
+                "required": ["name", "services"],
+                "description": "HTML（已转义）：名称与各服务项目名称（顺序同 services），"
+                "搜索词以 <mark> 标出",
+                "properties": {
+                    "name": {"type": "string", "examples": ["佛山市<mark>计量</mark>检测所"]},
+                    "services": {"type": "array", "items": {"type": "string"}},
+                },
+            },
         },
     },
     "ServiceDetail": {
@@ -183,11 +225,36 @@ PARAMETERS = [
     {
         "name": "q",
         "in": "query",
-        "description": "搜索词，匹配机构名称、简介、服务项目和资质；名称匹配的机构排在前面",
+        "description": (
+            "搜索词，匹配机构名称、简介、服务项目和资质，可不加空格（如 电梯检验），可用拼音或首字母"
+            "（jiliang、jl）；名称匹配的机构排在前面"
+        ),
         "schema": {"type": "string", "maxLength": MAX_QUERY},
     },
-    {"name": "category", "in": "query", "description": "按服务类别筛选", "schema": CATEGORY_SLUG},
-    {"name": "district", "in": "query", "description": "按所在区筛选", "schema": DISTRICT_SLUG},
+    {
+        "name": "category",
+        "in": "query",
+        "description": "按服务类别筛选：类别代码或中文名称，如 inspection 或 检验检测。"
+        + CATEGORY_SLUG["description"],
+        "schema": {
+            "type": "string",
+            "enum": [c.slug for c in CATEGORIES] + [c.name for c in CATEGORIES],
+            "examples": ["inspection", "检验检测"],
+        },
+    },
+    {
+        "name": "district",
+        "in": "query",
+        "description": "按所在区筛选：代码或中文名称，如 shunde、顺德区或顺德。"
+        + DISTRICT_SLUG["description"],
+        "schema": {
+            "type": "string",
+            "enum": [d.slug for d in DISTRICTS]
+            + [d.name for d in DISTRICTS]
+            + [d.name.removesuffix("区") for d in DISTRICTS if d.name.endswith("区")],
+            "examples": ["shunde", "顺德区"],
+        },
+    },
     {
         "name": "page",
         "in": "query",

@@ -7,6 +7,7 @@ always masked, whoever asks: the API has no notion of an owner or staff member.
 from datetime import date
 
 from qzt.core.http import external_url
+from qzt.core.templating import highlight
 from qzt.data.catalog import CATEGORY_NAMES, Choice
 from qzt.models import Institution
 from qzt.rules import phone
@@ -28,6 +29,18 @@ def institution_summary(inst: Institution) -> dict:
         "categories": inst.category_slugs,
         "services": [{"title": s.title, "category": s.category} for s in inst.services],
         "url": external_url("directory.institution", institution_id=inst.id),
+    }
+
+
+def search_item(inst: Institution, words: tuple = ()) -> dict:
+    """A listing item with its highlights: name and service titles as escaped HTML, the search's words
+    in <mark>."""
+    return {
+        **institution_summary(inst),
+        "highlights": {
+            "name": str(highlight(inst.name, words)),
+            "services": [str(highlight(s.title, words)) for s in inst.services],
+        },
     }
 
 

@@ -49,10 +49,14 @@ def institutions():
     page = search.search(query.filters, query.page, query.per_page)
     return json_response(
         {
-            "items": [serializers.institution_summary(inst) for inst in page.items],
+            "items": [serializers.search_item(inst, page.words) for inst in page.items],
             "total": page.total,
             "page": page.page,
             "per_page": page.per_page,
+            "partial": page.partial,
+            "synonyms": dict(page.synonyms),
+            "correction": page.correction,
+            "suggested_categories": page.categories,
         }
     )
 

@@ -1,0 +1,159 @@
+"""The directory search as people type it (issue 14): words without spaces, synonyms, pinyin, partial
+matches, suggestions, filters by name, highlights. Each test runs on the engine --db names; the expected
+orders are written out, so both engines must give the same one."""
+
+import pytest
+
+from qzt.directory.search import Filters, search
+from qzt.extensions import db
+
+
+def featured(*items: tuple[str, str]) -> list[tuple]:
+    return [(category, title, "", True) for category, title in items]
+
+
+@pytest.fixture
+def directory(make_institution):
+    """Institutions as the issue found them, in creation (id) order."""
+    make = make_institution
+    return {
+        "lift": make(
+            "佛山市特种设备检验所",
+            services=featured(("special-equipment", "电梯定期检验"), ("special-equipment", "锅炉检验")),
+        ),
+        "appliance": make(
+            "顺德家电产品质量检测站",
+            district="shunde",
+            services=featured(("inspection", "家电产品安全检测"), ("certification", "3C认证咨询")),
+        ),
+        "metrology": make(
+            "佛山市计量科学研究所",
+            services=featured(("metrology", "温度仪表校准"), ("metrology", "衡器校准")),
+        ),
+        "ip": make(
+            "南海专利代理有限公司",
+            district="nanhai",
+            introduction="为制造企业提供专利申请、计量器具专利布局。",
+            services=featured(("intellectual-property", "专利申请"), ("intellectual-property", "商标注册")),
+        ),
+        "lift-maker": make(
+            "佛山电梯制造服务中心",
+            introduction="电梯安装、维修保养。",
+            services=featured(("special-equipment", "电梯维修保养"), ("training", "电梯作业人员培训")),
+        ),
+    }
+
+
+def names(q: str, **filters) -> list[str]:
+    return [i.name for i in search(Filters(q=q, **filters)).items]
+
+
+def test_art2_words_typed_without_spaces_find_what_people_mean(directory):
+    assert names("电梯检验") == ["佛山市特种设备检验所"]  # offers 电梯定期检验; 梯检 decides nothing
+    assert names("家电检测") == ["顺德家电产品质量检测站"]  # offers 家电产品安全检测
+    assert names("电梯 检验") == names("电梯检验")
+
+
+def test_art2_synonyms_find_either_word_and_the_page_says_so(client, directory):
+    page = search(Filters(q="衡器检定"))  # it offers 衡器校准: 检定 and 校准 are accepted for each other
+    assert [i.name for i in page.items] == ["佛山市计量科学研究所"]
+    assert page.synonyms == (("检定", ("校准",)),)
+    html = client.get("/directory?q=衡器检定").get_data(as_text=True)
+    assert "已同时搜索近义词" in html and "“检定”也搜索了“校准”" in html
+    # Where the synonyms change nothing, nothing is said.
+    assert search(Filters(q="衡器校准")).synonyms == ()
+    assert "已同时搜索近义词" not in client.get("/directory?q=衡器校准").get_data(as_text=True)
+
+
+def test_art2_pinyin_and_initials_find_names_and_categories(directory):
+    assert names("jiliang")[0] == "佛山市计量科学研究所"  # the name first
+    assert names("jl")[0] == "佛山市计量科学研究所"
+    assert "佛山市特种设备检验所" in names("tezhongshebei")  # its category, 特种设备
+    assert names("zhuanli")[0] == "南海专利代理有限公司"
+
+
+def test_art2_when_no_institution_holds_every_word_those_holding_most_come_and_it_is_said(client, directory):
+    page = search(Filters(q="电梯检验 苹果"))
+    assert page.partial
+    assert [i.name for i in page.items][:1] == ["佛山市特种设备检验所"]  # both 电梯 and 检验
+    # Then those holding one word (电梯, or 检验 or its synonym 检测) in their names, by id.
+    assert [i.name for i in page.items][1:] == ["顺德家电产品质量检测站", "佛山电梯制造服务中心"]
+    html = client.get("/directory?q=电梯检验 苹果").get_data(as_text=True)
+    assert "未找到同时包含全部词语的结果，以下为部分匹配" in html
+    assert not search(Filters(q="电梯检验")).partial
+
+
+def test_ranking_most_words_then_name_then_id_the_same_on_both_engines(directory):
+    assert names("电梯") == ["佛山电梯制造服务中心", "佛山市特种设备检验所"]  # name match first
+    assert names("专利") == ["南海专利代理有限公司"]
+    assert names("计量") == ["佛山市计量科学研究所", "南海专利代理有限公司"]
+    assert names("电梯 培训 苹果") == ["佛山电梯制造服务中心", "佛山市特种设备检验所"]
+
+
+def test_no_result_suggests_a_correction_and_categories(client, directory):
+    page = search(Filters(q="记量"))
+    assert page.total == 0 and page.correction == "计量"
+    html = client.get("/directory?q=记量").get_data(as_text=True)
+    assert "您是不是要找" in html and "q=%E8%AE%A1%E9%87%8F" in html  # a link to 计量
+    page = search(Filters(q="压力容器"))
+    assert page.total == 0 and page.categories[0] == "special-equipment"
+    html = client.get("/directory?q=压力容器").get_data(as_text=True)
+    assert "看看这些服务类别" in html and "category=special-equipment" in html
+
+
+@pytest.mark.parametrize("category", ["special-equipment", "特种设备"])
+def test_filters_accept_the_slug_or_the_chinese_name(client, directory, category):
+    assert names("", category="special-equipment") == ["佛山市特种设备检验所", "佛山电梯制造服务中心"]
+    body = client.get("/api/v1/institutions", query_string={"category": category}).get_json()
+    assert [i["name"] for i in body["items"]] == ["佛山市特种设备检验所", "佛山电梯制造服务中心"]
+    html = client.get("/directory", query_string={"category": category, "q": "电梯"}).get_data(as_text=True)
+    assert "制造服务中心" in html and "未知的服务类别" not in html  # 电梯 is marked in the name
+
+
+def test_district_by_name_too_and_an_unknown_name_explains(client, directory):
+    body = client.get("/api/v1/institutions", query_string={"district": "顺德"}).get_json()
+    assert [i["name"] for i in body["items"]] == ["顺德家电产品质量检测站"]
+    answer = client.get("/api/v1/institutions", query_string={"category": "检验"})
+    assert answer.status_code == 400 and "检验检测" in answer.get_json()["fields"]["category"]
+
+
+def test_matched_words_are_marked_and_names_escaped(client, make_institution):
+    make_institution("佛山<script>alert(1)</script>计量所", services=featured(("metrology", "计量校准")))
+    html = client.get("/directory?q=计量").get_data(as_text=True)
+    assert "<script>alert(1)" not in html
+    assert "佛山&lt;script&gt;alert(1)&lt;/script&gt;<mark>计量</mark>所" in html
+    item = client.get("/api/v1/institutions?q=计量").get_json()["items"][0]
+    assert item["name"] == "佛山<script>alert(1)</script>计量所"  # the existing key, unchanged
+    assert item["highlights"] == {
+        "name": "佛山&lt;script&gt;alert(1)&lt;/script&gt;<mark>计量</mark>所",
+        "services": ["<mark>计量</mark>校准"],
+    }
+
+
+def test_api_says_partial_synonyms_and_suggestions(client, directory):
+    body = client.get("/api/v1/institutions?q=衡器检定").get_json()
+    assert body["synonyms"] == {"检定": ["校准"]} and body["partial"] is False
+    body = client.get("/api/v1/institutions?q=电梯检验 苹果").get_json()
+    assert body["partial"] is True and body["total"] == 3
+    body = client.get("/api/v1/institutions?q=记量").get_json()
+    assert body["total"] == 0 and body["correction"] == "计量"
+    assert body["suggested_categories"][0] == "metrology"
+
+
+def test_renamed_institution_is_found_by_its_new_pinyin_only(directory):
+    directory["ip"].name = "南海品牌培育中心"
+    db.session.commit()
+    assert names("pinpai") == ["南海品牌培育中心"]
+    assert names("zhuanli") == []  # pinyin is indexed for names and categories, not for every text
+
+
+def test_reindex_rewrites_documents_written_by_an_older_tokenizer(app, directory):
+    """An upgrade changes what is indexed (here: pinyin); `qzt reindex` brings old documents up to it."""
+    document = directory["metrology"].search_document
+    document.name_terms = "计量 科学"  # as an older release wrote it: no pinyin
+    document.body_terms = "计量 科学 qztlisted0"
+    db.session.commit()
+    assert names("jiliang") == []
+    result = app.test_cli_runner().invoke(args=["qzt", "reindex"])
+    assert result.exit_code == 0 and "搜索索引已重建：5家机构" in result.output
+    assert names("jiliang")[0] == "佛山市计量科学研究所"
