@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from qzt.core import pagecache
 from qzt.core.database import listen
 from qzt.data.catalog import CATEGORY_NAMES
 from qzt.extensions import db
@@ -339,6 +340,7 @@ class _PostgresIndex:
         return list(db.session.scalars(sa.text(sql), {**params, "l": limit, "o": offset}))
 
 
+@pagecache.memoized
 def category_counts() -> dict[str, int]:
     """Listed institutions per category (an institution counts once in each of its categories)."""
     stmt = (
@@ -350,6 +352,7 @@ def category_counts() -> dict[str, int]:
     return dict(db.session.execute(stmt).all())
 
 
+@pagecache.memoized
 def listed_count() -> int:
     stmt = sa.select(sa.func.count()).where(Institution.listing_state == ListingState.LISTED)
     return db.session.scalar(stmt) or 0
