@@ -50,6 +50,7 @@ static/vendor/htmx.min.js: node_modules/.package-lock.json
 database: setup
 	$(FLASK) db upgrade
 	$(FLASK) qzt demo --if-empty
+	$(FLASK) qzt reindex --if-stale
 
 bench: setup
 	$(BIN)/pip install --quiet -e '.[test,bench]'

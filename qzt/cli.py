@@ -209,9 +209,13 @@ def _read_password() -> str:
 
 
 @qzt.command("reindex")
+@click.option("--if-stale", is_flag=True, help="仅当索引由旧版本写入时重建（升级后运行）。")
 @_database_errors
-def reindex_command() -> None:
+def reindex_command(if_stale: bool) -> None:
     """重建全部机构的搜索索引（升级后搜索规则或词库有变化时运行一次；网站可照常服务）。"""
+    if if_stale and search.index_is_current():
+        click.echo("搜索索引已是最新，无需重建")
+        return
     started = time.monotonic()
     count = search.reindex_all()
     click.echo(f"搜索索引已重建：{count}家机构，用时{time.monotonic() - started:.1f}秒")

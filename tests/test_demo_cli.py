@@ -53,9 +53,9 @@ def test_demo_creates_realistic_listed_institutions(runner):
         assert institution.opened_on >= date(2023, 3, 15)
 
 
-def documents() -> dict[int, tuple[str, str]]:
+def documents() -> dict[int, tuple[str, str, str, str]]:
     rows = db.session.scalars(sa.select(SearchDocument))
-    return {d.institution_id: (d.name_terms, d.body_terms) for d in rows}
+    return {d.institution_id: (d.name_terms, d.head_terms, d.service_terms, d.body_terms) for d in rows}
 
 
 def test_demo_fills_the_search_index_exactly_as_index_institution_would(runner):

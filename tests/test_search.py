@@ -147,13 +147,50 @@ def test_renamed_institution_is_found_by_its_new_pinyin_only(directory):
     assert names("zhuanli") == []  # pinyin is indexed for names and categories, not for every text
 
 
-def test_reindex_rewrites_documents_written_by_an_older_tokenizer(app, directory):
-    """An upgrade changes what is indexed (here: pinyin); `qzt reindex` brings old documents up to it."""
+def test_reindex_rewrites_documents_written_by_an_older_release(app, directory):
+    """An upgrade changes what is indexed (here: pinyin, and the head and service fields); `qzt reindex
+    --if-stale` brings old documents up to it, once."""
     document = directory["metrology"].search_document
-    document.name_terms = "计量 科学"  # as an older release wrote it: no pinyin
+    document.name_terms = "计量 科学"  # as an older release wrote it: no pinyin, two fields
+    document.head_terms = document.service_terms = ""
     document.body_terms = "计量 科学 qztlisted0"
     db.session.commit()
     assert names("jiliang") == []
-    result = app.test_cli_runner().invoke(args=["qzt", "reindex"])
+    run = app.test_cli_runner()
+    result = run.invoke(args=["qzt", "reindex", "--if-stale"])
     assert result.exit_code == 0 and "搜索索引已重建：5家机构" in result.output
     assert names("jiliang")[0] == "佛山市计量科学研究所"
+    assert "无需重建" in run.invoke(args=["qzt", "reindex", "--if-stale"]).output
+    assert "搜索索引已重建" in run.invoke(args=["qzt", "reindex"]).output  # without the flag: always
+
+
+def test_ranking_name_then_featured_services_then_other_services_then_the_rest(make_institution):
+    make = make_institution
+    planning = featured(("planning", "企业规划"))
+    make("佛山市甲咨询有限公司", introduction="我们也承接家电检测。", services=planning)
+    make(
+        "佛山市乙技术有限公司",
+        services=[("planning", "企业规划", "", True), ("inspection", "家电检测", "", False)],
+    )
+    make("佛山市丙技术有限公司", services=featured(("inspection", "家电检测")))
+    make("佛山市家电检测所", services=planning)
+    expected = ["佛山市家电检测所", "佛山市丙技术有限公司", "佛山市乙技术有限公司", "佛山市甲咨询有限公司"]
+    assert names("家电检测") == expected
+    # Page by page, across the tiers, and through the filtered path: the same order.
+    assert [names_on("家电检测", page) for page in (1, 2, 3, 4)] == [[n] for n in expected]
+    assert names("家电检测", district="chancheng") == expected
+
+
+def names_on(q: str, page: int) -> list[str]:
+    return [i.name for i in search(Filters(q=q), page, per_page=1).items]
+
+
+def test_partial_matches_count_a_rare_word_above_a_common_one(make_institution):
+    for n in range(3):
+        make_institution(f"佛山市第{n + 1}技术服务有限公司", introduction="电梯维修保养。")
+    make_institution("佛山市第4技术服务有限公司", introduction="锅炉维修。")
+    page = search(Filters(q="电梯 锅炉 苹果"))
+    assert page.partial
+    # 锅炉 is held by one institution, 电梯 by three: the one holding 锅炉 comes first, though it is
+    # the newest (by id it would be last).
+    assert [i.name for i in page.items][0] == "佛山市第4技术服务有限公司"

@@ -4,7 +4,6 @@ The functions flush and never commit; the caller (the CLI) commits once, so a fi
 entirely or not at all.
 """
 
-import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import islice
@@ -26,8 +25,7 @@ from qzt.models import (
     User,
 )
 from qzt.models.institution import InstitutionRecord, ServiceRecord, display_order, institution_columns
-from qzt.rules.search_query import pinyin_terms
-from qzt.rules.search_terms import index_terms
+from qzt.rules.search_query import ServiceText, document_terms
 
 _CHUNK = 1000  # rows per bulk statement, and codes per IN (...) list
 
@@ -135,10 +133,8 @@ def _insert_chunk(chunk: list[InstitutionRecord]) -> list[int]:
             {"institution_id": institution_id, "name": a.name, "phone": a.phone, "hours": a.hours}
             for a in r.agents or []
         ]
-        names, body = search_document(
-            r.name, r.introduction, ordered, [q.name for q in r.qualifications or []]
-        )
-        documents.append({"institution_id": institution_id, "name_terms": names, "body_terms": body})
+        terms = search_document(r.name, r.introduction, ordered, [q.name for q in r.qualifications or []])
+        documents.append({"institution_id": institution_id, **terms})
     for model, values in (
         (ServiceItem, services),
         (Qualification, qualifications),
@@ -152,36 +148,20 @@ def _insert_chunk(chunk: list[InstitutionRecord]) -> list[int]:
 
 def search_document(
     name: str, introduction: str, services: list[ServiceRecord], qualification_names: list[str]
-) -> tuple[str, str]:
-    """The terms index_institution stores, from plain values (services in display order).
-
-    Mirrors qzt.directory.search.document_text and index_institution; a test holds the two to the same result.
-    The body is tokenized part by part: terms never span the line breaks that join the parts, and
-    the parts that repeat across institutions (service items, certificates) are tokenized once.
-    """
-    parts = [introduction or ""]
-    for s in services:
-        parts += [CATEGORY_NAMES.get(s.category, s.category), s.title, s.content or ""]
-    parts += qualification_names
-    name_terms = list(dict.fromkeys(index_terms(name) + pinyin_terms(name)))
-    body_terms = dict.fromkeys(name_terms)
-    body_terms.update(dict.fromkeys(index_terms(parts[0])))
-    for part in parts[1:]:
-        body_terms.update(_part_terms(part))
-    for category in sorted({CATEGORY_NAMES.get(s.category, s.category) for s in services}):
-        body_terms.update(_category_terms(category))
-    body_terms[LISTED_TERM] = None  # bulk-created institutions are listed
-    return " ".join(name_terms), " ".join(body_terms)
-
-
-@functools.lru_cache(maxsize=4096)
-def _part_terms(text: str) -> dict[str, None]:
-    return dict.fromkeys(index_terms(text))
-
-
-@functools.cache
-def _category_terms(name: str) -> dict[str, None]:
-    return dict.fromkeys(pinyin_terms(name))
+) -> dict[str, str]:
+    """The columns index_institution stores, from plain values (services in display order), for a listed
+    institution; a test holds the two to the same result."""
+    texts = [
+        ServiceText(CATEGORY_NAMES.get(s.category, s.category), s.title, s.content or "", s.featured)
+        for s in services
+    ]
+    name_terms, head, offered, body = document_terms(name, introduction or "", texts, qualification_names)
+    return {
+        "name_terms": " ".join(name_terms),
+        "head_terms": " ".join(head),
+        "service_terms": " ".join(offered),
+        "body_terms": " ".join([*body, LISTED_TERM]),  # bulk-created institutions are listed
+    }
 
 
 def assign_agent(institution_id: int, user: User) -> None:

@@ -7,7 +7,7 @@ databases order results identically. When no institution holds every word, those
 come instead, and the page says so.
 """
 
-from collections import Counter
+import math
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -17,10 +17,9 @@ from qzt.core import pagecache
 from qzt.core.database import listen
 from qzt.data.catalog import CATEGORY_NAMES
 from qzt.extensions import db
-from qzt.models import Institution, ListingState, Qualification, SearchDocument, ServiceItem
+from qzt.models import Institution, ListingState, Qualification, SearchDocument, ServiceItem, SiteState
 from qzt.rules import search_query
-from qzt.rules.search_query import Word, pinyin_terms
-from qzt.rules.search_terms import index_terms
+from qzt.rules.search_query import ServiceText, Word, document_terms
 
 
 @dataclass(frozen=True)
@@ -58,35 +57,35 @@ class Page:
         return self.page < self.pages
 
 
-def document_text(institution: Institution, gone=()) -> tuple[str, str]:
-    """The name, and everything else that is searched: services, introduction, qualifications
-    (leaving out the rows in `gone`, deleted in the flush under way)."""
-    body = [institution.introduction or ""]
-    for item in institution.services:
-        if item not in gone:
-            body += [item.category_name, item.title, item.content or ""]
-    body += [q.name for q in institution.qualifications if q not in gone]
-    return institution.name, "\n".join(body)
-
-
 # A term only listed institutions' documents hold, so the index alone answers "listed and matching".
 # Nobody types it; at worst a query for it lists the directory.
 LISTED_TERM = "qztlisted0"
 
+# Bumped when what documents hold changes (tokenizer, vocabulary, fields): `qzt reindex --if-stale`
+# then rewrites them. Kept in site_state under this key.
+INDEX_VERSION = 2
+INDEX_KEY = "search_index"
+
 
 def index_institution(institution: Institution, gone=()) -> None:
-    """Write the institution's search document. Flushes do it by themselves (_reindex_changed)."""
-    name, body = document_text(institution, gone)
-    name_terms = list(dict.fromkeys(index_terms(name) + pinyin_terms(name)))
-    categories = {item.category_name for item in institution.services if item not in gone}
+    """Write the institution's search document (leaving out the rows in `gone`, deleted in the flush
+    under way). Flushes do it by themselves (_reindex_changed)."""
+    services = [
+        ServiceText(item.category_name, item.title, item.content or "", item.featured)
+        for item in institution.services
+        if item not in gone
+    ]
+    qualifications = [q.name for q in institution.qualifications if q not in gone]
+    name, head, offered, body = document_terms(
+        institution.name, institution.introduction or "", services, qualifications
+    )
+    if institution.listing_state == ListingState.LISTED:
+        body.append(LISTED_TERM)
     doc = institution.search_document
     if doc is None:
         doc = institution.search_document = SearchDocument()
-    doc.name_terms = " ".join(name_terms)
-    # Name terms are repeated in the body so that "anywhere" is one column to query.
-    listed = [LISTED_TERM] if institution.listing_state == ListingState.LISTED else []
-    category_terms = [t for c in sorted(categories) for t in pinyin_terms(c)]
-    doc.body_terms = " ".join(dict.fromkeys(name_terms + index_terms(body) + category_terms + listed))
+    doc.name_terms, doc.head_terms = " ".join(name), " ".join(head)
+    doc.service_terms, doc.body_terms = " ".join(offered), " ".join(body)
 
 
 def _reindex_changed(session, _context, _instances) -> None:
@@ -103,9 +102,16 @@ def _reindex_changed(session, _context, _instances) -> None:
             index_institution(institution, gone=session.deleted)
 
 
+def index_is_current() -> bool:
+    """Whether the documents were written by this code's INDEX_VERSION (`qzt reindex` records it)."""
+    stored = db.session.scalar(sa.select(SiteState.version).where(SiteState.key == INDEX_KEY))
+    return stored == INDEX_VERSION
+
+
 def reindex_all(batch: int = 500) -> int:
-    """Rewrite every institution's search document (after the tokenizer or the vocabulary changed),
-    committing each batch; the number of institutions."""
+    """Rewrite every institution's search document (after the tokenizer, the vocabulary or the fields
+    changed), committing each batch, then record INDEX_VERSION; the number of institutions. The site
+    keeps serving meanwhile: each document is replaced in one statement."""
     done, last_id = 0, 0
     while True:
         chunk = db.session.scalars(
@@ -120,11 +126,19 @@ def reindex_all(batch: int = 500) -> int:
             )
         ).all()
         if not chunk:
+            _record_index_version()
             return done
         for institution in chunk:
             index_institution(institution)
         db.session.commit()
         done, last_id = done + len(chunk), chunk[-1].id
+
+
+def _record_index_version() -> None:
+    state = db.session.get(SiteState, INDEX_KEY) or SiteState(key=INDEX_KEY)
+    state.version = INDEX_VERSION
+    db.session.add(state)
+    db.session.commit()
 
 
 def init_app(app) -> None:
@@ -180,11 +194,21 @@ def _matching(index, filters: Filters, start: int, per_page: int) -> tuple[list[
     if filters.category or filters.district:
         ranked = _filtered(index, filters)
         return ranked[start : start + per_page], len(ranked)
-    # The common case, a query without filters: the index alone answers, page by page, thanks to
-    # LISTED_TERM, without touching the institutions table or sorting every match of a common word.
-    total, named = index.count("all"), index.count("named")
-    ids = index.ids("named", start, min(per_page, named - start)) if start < named else []
-    ids += index.ids("rest", max(0, start - named), per_page - len(ids))
+    # The common case, a query without filters: the index alone answers, tier by tier, page by page,
+    # thanks to LISTED_TERM, without touching the institutions table or sorting every match.
+    total = index.count("all")
+    sizes = [index.count(("tier", k)) for k in range(len(FIELDS) - 1)]
+    sizes.append(total - sum(sizes))
+    ids: list[int] = []
+    skip = start
+    for k, size in enumerate(sizes):
+        if len(ids) == per_page:
+            break
+        if skip >= size:
+            skip -= size
+            continue
+        ids += index.ids(("tier", k), skip, min(per_page - len(ids), size - skip))
+        skip = 0
     return ids, total
 
 
@@ -196,17 +220,17 @@ def _count(index, filters: Filters) -> int:
 
 
 def _filtered(index, filters: Filters) -> list[int]:
-    """A query with filters: one statement returns the filtered candidates that match, each flagged
-    whether its name matches; the database intersects, only the survivors come back."""
-    rows = _filtered_rows(index, filters)
-    return [i for i, named in rows if named] + [i for i, named in rows if not named]
+    """A query with filters: one statement returns the filtered candidates that match, each with the
+    best field holding every word; the database intersects, only the survivors come back."""
+    return [i for i, _ in sorted(_filtered_rows(index, filters), key=lambda row: (row[1], row[0]))]
 
 
-def _filtered_rows(index, filters: Filters) -> list[tuple[int, bool]]:
-    """(id, whether the name matches) of the filtered candidates that match, by id."""
+def _filtered_rows(index, filters: Filters) -> list[tuple[int, int]]:
+    """(id, tier) of the filtered candidates that match: the tier is the first field holding every word."""
     stmt = _listed(filters).where(Institution.id.in_(index.subquery("all")))
-    stmt = stmt.add_columns(Institution.id.in_(index.subquery("named")))
-    return [tuple(row) for row in db.session.execute(stmt)]
+    stmt = stmt.add_columns(*(Institution.id.in_(index.subquery(field)) for field in FIELDS[:-1]))
+    rows = db.session.execute(stmt).all()
+    return [(row[0], next((k for k, held in enumerate(row[1:]) if held), len(FIELDS) - 1)) for row in rows]
 
 
 def _synonyms_used(query_words: tuple[Word, ...], filters: Filters, total: int) -> tuple:
@@ -217,22 +241,30 @@ def _synonyms_used(query_words: tuple[Word, ...], filters: Filters, total: int) 
     return expanded
 
 
+# How much a word counts, by the best field holding it (name, head, services, anywhere).
+FIELD_WEIGHTS = (4, 3, 2, 1)
+
+
 def _most_words(query_words: tuple[Word, ...], filters: Filters, start: int, per_page: int):
-    """No institution holds every word: those holding the most of them, most first, then as usual."""
-    held: Counter[int] = Counter()
-    named: set[int] = set()
+    """No institution holds every word: those holding some, ranked BM25-style: each word held counts
+    its inverse document frequency (a rare word more than a common one) times the weight of the best
+    field holding it; ties by id. The same arithmetic on the same ids on both databases."""
+    listed = listed_count()
+    score: dict[int, float] = {}
     for word in query_words:
-        index = _index((word,))
-        if filters.category or filters.district:
-            rows = _filtered_rows(index, filters)
-            held.update(i for i, _ in rows)
-            named.update(i for i, in_name in rows if in_name)
-        else:
-            in_name = index.ids("named")
-            held.update(in_name + index.ids("rest"))
-            named.update(in_name)
-    ranked = sorted(held, key=lambda id_: (-held[id_], id_ not in named, id_))
+        tiers = _tiers(_index((word,)), filters)
+        idf = math.log(1 + (listed - len(tiers) + 0.5) / (len(tiers) + 0.5))
+        for id_, tier in tiers.items():
+            score[id_] = score.get(id_, 0.0) + idf * FIELD_WEIGHTS[tier]
+    ranked = sorted(score, key=lambda id_: (-round(score[id_], 9), id_))
     return ranked[start : start + per_page], len(ranked)
+
+
+def _tiers(index, filters: Filters) -> dict[int, int]:
+    """Every match (listed, filtered) and its tier."""
+    if filters.category or filters.district:
+        return dict(_filtered_rows(index, filters))
+    return {id_: k for k in range(len(FIELDS)) for id_ in index.ids(("tier", k))}
 
 
 def _correction(query_words: tuple[Word, ...], filters: Filters) -> str | None:
@@ -258,80 +290,102 @@ def _by_ids(ids: list[int]) -> list[Institution]:
     return [by_id[i] for i in ids if i in by_id]
 
 
+# The fields a result is ranked by, best first (qzt.rules.search_query.document_terms): an institution
+# is in the tier of the first field that holds every word of the query.
+FIELDS = ("name", "head", "service", "body")
+
+
 class _SqliteIndex:
-    """FTS5 over the term columns: for each word, one of its alternatives' terms all present."""
+    """FTS5 over the term columns: for each word, one of its alternatives' terms all present.
+
+    `which` is "all" (listed and matching), a field ("name": the name holds every word), or a tier
+    (("tier", k): field k holds every word, no better field does)."""
 
     def __init__(self, term_sets: list[list[list[str]]]):
-        words = " AND ".join(
+        self.words = " AND ".join(
             "(" + " OR ".join("(" + " ".join(f'"{t}"' for t in terms) + ")" for terms in sets) + ")"
             for sets in term_sets
         )
+
+    def _match(self, which) -> str:
         listed = f'body_terms : "{LISTED_TERM}"'
-        self.match = {
-            "all": f"body_terms : ({words}) AND {listed}",
-            "named": f"name_terms : ({words}) AND {listed}",
-            "rest": f"(body_terms : ({words}) AND {listed}) NOT name_terms : ({words})",
-        }
+        if which == "all":
+            which = "body"
+        if isinstance(which, str):
+            return f"{self._in(which)} AND {listed}"
+        _, k = which
+        better = " OR ".join(self._in(field) for field in FIELDS[:k])
+        return f"({self._in(FIELDS[k])} AND {listed})" + (f" NOT ({better})" if better else "")
 
-    def subquery(self, which: str) -> sa.TextClause:
-        sql = "SELECT rowid FROM search_fts WHERE search_fts MATCH :" + f"m_{which}"  # nosec B608
-        return sa.text(sql).bindparams(**{f"m_{which}": self.match[which]}).columns(rowid=sa.Integer)
+    def _in(self, field: str) -> str:
+        return f"{field}_terms : ({self.words})"
 
-    def count(self, which: str) -> int:
+    def subquery(self, which) -> sa.TextClause:
+        name = f"m_{which}"
+        sql = "SELECT rowid FROM search_fts WHERE search_fts MATCH :" + name  # nosec B608
+        return sa.text(sql).bindparams(**{name: self._match(which)}).columns(rowid=sa.Integer)
+
+    def count(self, which) -> int:
         sql = "SELECT count(*) FROM search_fts WHERE search_fts MATCH :m"
-        return db.session.scalar(sa.text(sql), {"m": self.match[which]}) or 0
+        return db.session.scalar(sa.text(sql), {"m": self._match(which)}) or 0
 
-    def ids(self, which: str, offset: int = 0, limit: int | None = None) -> list[int]:
+    def ids(self, which, offset: int = 0, limit: int | None = None) -> list[int]:
         """Matching ids in order, all of them unless a limit is given."""
         if limit is not None and limit <= 0:
             return []
         sql = "SELECT rowid FROM search_fts WHERE search_fts MATCH :m ORDER BY rowid LIMIT :l OFFSET :o"
-        params = {"m": self.match[which], "l": -1 if limit is None else limit, "o": offset}
+        params = {"m": self._match(which), "l": -1 if limit is None else limit, "o": offset}
         return list(db.session.scalars(sa.text(sql), params))
 
 
 class _PostgresIndex:
-    """GIN over the term arrays: for each word, the array holds one of its alternatives' terms."""
-
-    BODY = "string_to_array(body_terms, ' ')"
-    NAME = "string_to_array(name_terms, ' ')"
+    """GIN over the term arrays: for each word, the array holds one of its alternatives' terms. `which`
+    as for _SqliteIndex."""
 
     def __init__(self, term_sets: list[list[list[str]]]):
         self.term_sets = term_sets
 
-    def _words(self, column: str, prefix: str) -> tuple[str, dict]:
-        """Every word held by `column`, each alternative a bound array parameter."""
+    @staticmethod
+    def _array(field: str) -> str:
+        return f"string_to_array({field}_terms, ' ')"
+
+    def _in(self, field: str, prefix: str) -> tuple[str, dict]:
+        """Every word held by the field, each alternative a bound array parameter."""
         clauses, params = [], {}
         for w, sets in enumerate(self.term_sets):
-            names = [f"{prefix}_{w}_{a}" for a in range(len(sets))]
+            names = [f"{prefix}_{field}_{w}_{a}" for a in range(len(sets))]
             params |= dict(zip(names, sets, strict=True))
-            clauses.append("(" + " OR ".join(f"{column} @> CAST(:{n} AS text[])" for n in names) + ")")
+            array = self._array(field)
+            clauses.append("(" + " OR ".join(f"{array} @> CAST(:{n} AS text[])" for n in names) + ")")
         return " AND ".join(clauses), params
 
-    def _where(self, which: str) -> tuple[str, dict]:
-        """The condition, with parameter names of its own so that two can share one statement. It is built
-        from fixed fragments only, every value bound: hence the nosec B608 where it is used."""
-        body, body_params = self._words(self.BODY, f"body_{which}")
-        name, name_params = self._words(self.NAME, f"name_{which}")
-        listed = f"{self.BODY} @> CAST(:listed_{which} AS text[])"
-        params = {f"listed_{which}": [LISTED_TERM]}
-        if which == "all":
-            return f"{body} AND {listed}", body_params | params
-        if which == "named":
-            return f"{name} AND {listed}", name_params | params
-        return f"{body} AND {listed} AND NOT ({name})", body_params | name_params | params
+    def _where(self, which) -> tuple[str, dict]:
+        """The condition, with parameter names of its own so that several can share one statement. It is
+        built from fixed fragments only, every value bound: hence the nosec B608 where it is used."""
+        prefix = which if isinstance(which, str) else f"tier{which[1]}"
+        listed = f"{self._array('body')} @> CAST(:{prefix}_listed AS text[])"
+        params = {f"{prefix}_listed": [LISTED_TERM]}
+        field = "body" if which == "all" else which if isinstance(which, str) else FIELDS[which[1]]
+        held, held_params = self._in(field, prefix)
+        where = f"{held} AND {listed}"
+        if not isinstance(which, str):
+            for better in FIELDS[: which[1]]:
+                clause, more = self._in(better, prefix)
+                where += f" AND NOT ({clause})"
+                held_params |= more
+        return where, params | held_params
 
-    def subquery(self, which: str) -> sa.TextClause:
+    def subquery(self, which) -> sa.TextClause:
         where, params = self._where(which)
         sql = f"SELECT institution_id FROM search_documents WHERE {where}"  # nosec B608
         return sa.text(sql).bindparams(**params).columns(institution_id=sa.Integer)
 
-    def count(self, which: str) -> int:
+    def count(self, which) -> int:
         where, params = self._where(which)
         sql = f"SELECT count(*) FROM search_documents WHERE {where}"  # nosec B608
         return db.session.scalar(sa.text(sql), params) or 0
 
-    def ids(self, which: str, offset: int = 0, limit: int | None = None) -> list[int]:
+    def ids(self, which, offset: int = 0, limit: int | None = None) -> list[int]:
         """Matching ids in order, all of them unless a limit is given."""
         if limit is not None and limit <= 0:
             return []

@@ -279,6 +279,10 @@ class SearchDocument(db.Model):
         sa.ForeignKey("institutions.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
     )
     name_terms: Mapped[str] = mapped_column(sa.Text, default="")
+    # The name and the featured service titles; then every service too (qzt.rules.search_query
+    # .document_terms): the fields search ranks by.
+    head_terms: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    service_terms: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     body_terms: Mapped[str] = mapped_column(sa.Text, default="")
 
 

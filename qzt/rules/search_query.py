@@ -12,12 +12,12 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import rjieba
 from pypinyin import lazy_pinyin
 
-from qzt.rules.search_terms import MAX_LATIN, is_han, latin_terms, query_terms, runs
+from qzt.rules.search_terms import MAX_LATIN, index_terms, is_han, latin_terms, query_terms, runs
 from qzt.rules.search_vocabulary import CATEGORY_KEYWORDS, DICTIONARY, STOP_WORDS, SYNONYMS
 
 _SYNONYMS_OF: dict[str, tuple[str, ...]] = {
@@ -102,6 +102,54 @@ def _join_single_characters(pieces: list[str]) -> list[str]:
             joined.append(piece)
         joining = single
     return joined
+
+
+# --- what a document is found by ---
+
+
+@dataclass(frozen=True)
+class ServiceText:
+    category_name: str
+    title: str
+    content: str
+    featured: bool
+
+
+def document_terms(
+    name: str, introduction: str, services: list[ServiceText], qualification_names: list[str]
+) -> tuple[list[str], list[str], list[str], list[str]]:
+    """An institution's terms by field, each field holding the one before, for ranking (qzt.directory
+    .search): the name (with its pinyin); the head: the name and the featured service titles; the
+    services: the head and every service's category (with its pinyin), title and content; the body:
+    the services, the introduction and the qualifications. Each without repeats, in first-seen order."""
+    name_terms = list(dict.fromkeys(index_terms(name) + pinyin_terms(name)))
+    head = dict.fromkeys(name_terms)
+    for service in services:
+        if service.featured:
+            head.update(_terms(service.title))
+    offered = dict(head)
+    for service in services:
+        offered.update(_terms(service.category_name))
+        offered.update(_terms(service.title))
+        offered.update(_terms(service.content))
+    for category in sorted({service.category_name for service in services}):
+        offered.update(_pinyin_terms(category))
+    body = dict(offered)
+    body.update(dict.fromkeys(index_terms(introduction)))
+    for qualification in qualification_names:
+        body.update(_terms(qualification))
+    return name_terms, list(head), list(offered), list(body)
+
+
+@lru_cache(maxsize=16384)
+def _terms(text: str) -> dict[str, None]:
+    """Terms of a text that repeats across institutions (service items, certificates): worked out once."""
+    return dict.fromkeys(index_terms(text or ""))
+
+
+@cache
+def _pinyin_terms(category_name: str) -> dict[str, None]:
+    return dict.fromkeys(pinyin_terms(category_name))
 
 
 # --- what to mark in a result ---
