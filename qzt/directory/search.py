@@ -170,10 +170,14 @@ def search(filters: Filters, page: int = 1, per_page: int = 20) -> Page:
         ids = list(db.session.scalars(stmt.offset(start).limit(per_page)))
         return Page(items=_by_ids(ids), total=total, page=page, per_page=per_page)
 
-    ids, total = _matching(_index(query_words), filters, start, per_page)
+    if filters.category or filters.district:
+        ids, total, beyond = _filtered_page(query_words, filters, start, per_page)
+    else:
+        ids, total = _matching(_index(query_words), start, per_page)
+        beyond = None
     details: dict = {"words": query_words}
     if total:
-        details["synonyms"] = _synonyms_used(query_words, filters, total)
+        details["synonyms"] = _synonyms_used(query_words, beyond)
     elif len(query_words) > 1:
         ids, total = _most_words(query_words, filters, start, per_page)
         details["partial"] = total > 0
@@ -189,25 +193,25 @@ def _index(query_words: tuple[Word, ...], synonyms: bool = True):
     return _SqliteIndex(sets) if db.engine.dialect.name == "sqlite" else _PostgresIndex(sets)
 
 
-def _matching(index, filters: Filters, start: int, per_page: int) -> tuple[list[int], int]:
-    """The page's ids and the number of matches."""
-    if filters.category or filters.district:
-        ranked = _filtered(index, filters)
-        return ranked[start : start + per_page], len(ranked)
+def _matching(index, start: int, per_page: int) -> tuple[list[int], int]:
+    """The page's ids and the number of matches, for a query without filters."""
     # The common case, a query without filters: the index alone answers, tier by tier, page by page,
     # thanks to LISTED_TERM, without touching the institutions table or sorting every match.
+    # A tier is counted only when the page starts beyond it; the first page costs one count (the total)
+    # and at most one LIMITed query per tier.
     total = index.count("all")
-    sizes = [index.count(("tier", k)) for k in range(len(FIELDS) - 1)]
-    sizes.append(total - sum(sizes))
     ids: list[int] = []
     skip = start
-    for k, size in enumerate(sizes):
-        if len(ids) == per_page:
+    for k in range(len(FIELDS)):
+        need = per_page - len(ids)
+        if need <= 0:
             break
-        if skip >= size:
-            skip -= size
-            continue
-        ids += index.ids(("tier", k), skip, min(per_page - len(ids), size - skip))
+        if skip:
+            size = index.count(("tier", k))
+            if skip >= size:
+                skip -= size
+                continue
+        ids += index.ids(("tier", k), skip, need)
         skip = 0
     return ids, total
 
@@ -219,26 +223,73 @@ def _count(index, filters: Filters) -> int:
     return index.count("all")
 
 
-def _filtered(index, filters: Filters) -> list[int]:
-    """A query with filters: one statement returns the filtered candidates that match, each with the
-    best field holding every word; the database intersects, only the survivors come back."""
-    return [i for i, _ in sorted(_filtered_rows(index, filters), key=lambda row: (row[1], row[0]))]
+def _filtered_page(query_words: tuple[Word, ...], filters: Filters, start: int, per_page: int):
+    """A query with filters, in one statement: the index intersects with the filtered candidates once,
+    the survivors' tiers are read off their own term columns, and the database sorts and pages them.
+    Also (window functions, no second pass): how many match, and whether any matches only through a
+    synonym. (ids, total, beyond)."""
+    index = _index(query_words)
+    plain = [word.term_sets(False) for word in query_words]
+    tier = _tier(index.term_sets)
+    stmt = (
+        _listed(filters)
+        .order_by(None)
+        .join(SearchDocument, SearchDocument.institution_id == Institution.id)
+        .where(Institution.id.in_(index.subquery("all")))
+        .add_columns(
+            sa.func.count().over(),
+            sa.func.max(sa.case((_holds(plain, SearchDocument.body_terms), 0), else_=1)).over(),
+        )
+        .order_by(tier, Institution.id)
+        .offset(start)
+        .limit(per_page)
+    )
+    rows = db.session.execute(stmt).all()
+    if not rows:
+        return [], _count(index, filters) if start else 0, False
+    return [row[0] for row in rows], rows[0][1], bool(rows[0][2])
 
 
 def _filtered_rows(index, filters: Filters) -> list[tuple[int, int]]:
-    """(id, tier) of the filtered candidates that match: the tier is the first field holding every word."""
-    stmt = _listed(filters).where(Institution.id.in_(index.subquery("all")))
-    stmt = stmt.add_columns(*(Institution.id.in_(index.subquery(field)) for field in FIELDS[:-1]))
-    rows = db.session.execute(stmt).all()
-    return [(row[0], next((k for k, held in enumerate(row[1:]) if held), len(FIELDS) - 1)) for row in rows]
+    """(id, tier) of the filtered candidates that match. The index intersects once; the tier is then read
+    off the few survivors' own term columns, rather than by asking the index once more per field."""
+    stmt = (
+        _listed(filters)
+        .join(SearchDocument, SearchDocument.institution_id == Institution.id)
+        .where(Institution.id.in_(index.subquery("all")))
+        .add_columns(_tier(index.term_sets))
+    )
+    return [(id_, tier) for id_, tier in db.session.execute(stmt)]
 
 
-def _synonyms_used(query_words: tuple[Word, ...], filters: Filters, total: int) -> tuple:
-    """The words whose synonyms were searched too, when that found more than the words alone."""
+def _tier(term_sets: list[list[list[str]]]) -> sa.ColumnElement[int]:
+    """The first field (FIELDS) of a search document holding every word, as SQL over its columns."""
+    columns = (SearchDocument.name_terms, SearchDocument.head_terms, SearchDocument.service_terms)
+    return sa.case(*((_holds(term_sets, c), k) for k, c in enumerate(columns)), else_=len(FIELDS) - 1)
+
+
+def _holds(term_sets: list[list[list[str]]], column) -> sa.ColumnElement[bool]:
+    """Whether a space-separated term column holds every word (one alternative's terms all), in SQL: for
+    the few rows a filtered search keeps, cheaper than asking the index once more."""
+    position = sa.func.instr if db.engine.dialect.name == "sqlite" else sa.func.strpos
+    spaced = sa.literal(" ") + column + sa.literal(" ")
+    return sa.and_(
+        *(
+            sa.or_(*(sa.and_(*(position(spaced, f" {t} ") > 0 for t in terms)) for terms in sets))
+            for sets in term_sets
+        )
+    )
+
+
+def _synonyms_used(query_words: tuple[Word, ...], beyond: bool | None) -> tuple:
+    """The words whose synonyms were searched too, when that found more than the words alone (`beyond`,
+    when the search already knows)."""
     expanded = tuple((w.text, w.synonyms) for w in query_words if w.synonyms)
-    if not expanded or total == _count(_index(query_words, synonyms=False), filters):
+    if not expanded:
         return ()
-    return expanded
+    if beyond is None:  # stops at the first institution found only through a synonym
+        beyond = _index(query_words).any_beyond(_index(query_words, synonyms=False))
+    return expanded if beyond else ()
 
 
 # How much a word counts, by the best field holding it (name, head, services, anywhere).
@@ -302,6 +353,7 @@ class _SqliteIndex:
     (("tier", k): field k holds every word, no better field does)."""
 
     def __init__(self, term_sets: list[list[list[str]]]):
+        self.term_sets = term_sets
         self.words = " AND ".join(
             "(" + " OR ".join("(" + " ".join(f'"{t}"' for t in terms) + ")" for terms in sets) + ")"
             for sets in term_sets
@@ -319,6 +371,12 @@ class _SqliteIndex:
 
     def _in(self, field: str) -> str:
         return f"{field}_terms : ({self.words})"
+
+    def any_beyond(self, other: "_SqliteIndex") -> bool:
+        """Whether a listed institution matches this query but not `other`."""
+        sql = "SELECT rowid FROM search_fts WHERE search_fts MATCH :m LIMIT 1"
+        match = f"({self._match('all')}) NOT ({other._in('body')})"
+        return db.session.scalar(sa.text(sql), {"m": match}) is not None
 
     def subquery(self, which) -> sa.TextClause:
         name = f"m_{which}"
@@ -374,6 +432,13 @@ class _PostgresIndex:
                 where += f" AND NOT ({clause})"
                 held_params |= more
         return where, params | held_params
+
+    def any_beyond(self, other: "_PostgresIndex") -> bool:
+        """Whether a listed institution matches this query but not `other`."""
+        where, params = self._where("all")
+        clause, more = other._in("body", "beyond")
+        sql = f"SELECT 1 FROM search_documents WHERE {where} AND NOT ({clause}) LIMIT 1"  # nosec B608
+        return db.session.scalar(sa.text(sql), params | more) is not None
 
     def subquery(self, which) -> sa.TextClause:
         where, params = self._where(which)
