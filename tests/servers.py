@@ -1,13 +1,17 @@
 """Real servers the tests start on loopback: the app under gunicorn as production runs it, and Redis."""
 
+import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 
@@ -104,3 +108,54 @@ class Redis:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
         self.process = None
+
+
+OK_REPLY = {"Code": "OK", "Message": "OK", "BizId": "900619746936498440^0", "RequestId": "F655A8D5-B967-440B"}
+
+
+class _SmsHandler(BaseHTTPRequestHandler):
+    """Answers SendSms like dysmsapi.aliyuncs.com (the SDK sends the parameters in the query string; a form
+    body is read as well)."""
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        form = self.rfile.read(length).decode() if length else ""
+        fields = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
+        fields.update({k: v[0] for k, v in parse_qs(form).items()})
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        provider: SmsProvider = self.server.provider
+        time.sleep(provider.delay)
+        with provider.lock:
+            provider.received.append({"fields": fields, "headers": headers})
+            status, reply = provider.replies.pop(0) if provider.replies else (200, OK_REPLY)
+        payload = json.dumps(reply).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json;charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):
+        pass
+
+
+class SmsProvider:
+    """A real HTTP server on 127.0.0.1 standing in for Alibaba Cloud's SMS endpoint: `received` holds each
+    request's fields and headers, `replies` queues (status, body) answers (else OK), `delay` slows each
+    answer (so that concurrent senders overlap)."""
+
+    def __init__(self, delay: float = 0.0):
+        self.delay, self.received, self.replies, self.lock = delay, [], [], threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _SmsHandler)
+        self.server.daemon_threads, self.server.provider = True, self
+        self.endpoint = f"127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> "SmsProvider":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)

@@ -7,11 +7,10 @@ import socket
 import threading
 import time
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import sqlalchemy as sa
+from servers import OK_REPLY, SmsProvider
 
 from qzt.core import clock, notifications
 from qzt.core.notifications import BACKOFF, MAX_ATTEMPTS, STUCK_AFTER, notify, tick
@@ -359,47 +358,13 @@ def test_aliyun_settings_come_from_the_environment(monkeypatch):
     assert template_setting("review.result") == "QZT_SMS_TEMPLATE_REVIEW_RESULT"
 
 
-OK_REPLY = {"Code": "OK", "Message": "OK", "BizId": "900619746936498440^0", "RequestId": "F655A8D5-B967-440B"}
-
-
-class _ProviderHandler(BaseHTTPRequestHandler):
-    """Answers SendSms like dysmsapi.aliyuncs.com (the SDK sends the parameters in the query string; a form
-    body is read as well)."""
-
-    def do_POST(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        form = self.rfile.read(length).decode() if length else ""
-        fields = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
-        fields.update({k: v[0] for k, v in parse_qs(form).items()})
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        self.server.received.append({"fields": fields, "headers": headers})
-        status, reply = self.server.replies.pop(0) if self.server.replies else (200, OK_REPLY)
-        payload = json.dumps(reply).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json;charset=utf-8")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def provider(monkeypatch):
     """A real HTTP server on 127.0.0.1 standing in for the SMS endpoint; `replies` queues (status, body)."""
     for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"):
         monkeypatch.delenv(name, raising=False)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _ProviderHandler)
-    server.daemon_threads = True
-    server.received, server.replies = [], []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    server.endpoint = f"127.0.0.1:{server.server_address[1]}"
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with SmsProvider() as server:
+        yield server
 
 
 def _aliyun(endpoint: str) -> AliyunBackend:

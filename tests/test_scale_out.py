@@ -5,18 +5,14 @@ Real processes on loopback (gunicorn, `flask qzt tick`, redis-server), on the en
 import re
 import subprocess
 import sys
-import threading
-import time
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 import sqlalchemy as sa
 from factories import PASSWORD
-from servers import ROOT, Redis, Server, app_env
+from servers import ROOT, Redis, Server, SmsProvider, app_env
 
 from qzt.core import notifications
 from qzt.extensions import db
@@ -139,36 +135,10 @@ def test_page_cache_shows_a_change_made_through_another_app_server(servers, make
 # --- two workers at once ---
 
 
-class _Provider(BaseHTTPRequestHandler):
-    """Answers SendSms like Alibaba Cloud, a little slowly (so the two workers overlap), and counts."""
-
-    def do_POST(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        fields = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
-        fields.update({k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()})
-        time.sleep(0.02)
-        with self.server.lock:
-            self.server.received.append(fields["PhoneNumbers"])
-        payload = b'{"Code": "OK", "Message": "OK", "BizId": "1^0", "RequestId": "R"}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json;charset=utf-8")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def provider():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Provider)
-    server.daemon_threads, server.received, server.lock = True, [], threading.Lock()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with SmsProvider(delay=0.02) as server:  # a little slow, so that the two workers overlap
+        yield server
 
 
 NOTICES = 60
@@ -180,7 +150,7 @@ def SMS_TO(provider) -> dict[str, str]:  # noqa: N802 - reads as a constant
     """Settings that send every SMS to the local stand-in for Alibaba Cloud."""
     return {
         "QZT_SMS_BACKEND": "aliyun",
-        "QZT_SMS_ENDPOINT": f"127.0.0.1:{provider.server_address[1]}",
+        "QZT_SMS_ENDPOINT": provider.endpoint,
         "QZT_SMS_PROTOCOL": "http",
         "ALIBABA_CLOUD_ACCESS_KEY_ID": "test-key-id",
         "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "test-key-secret",
@@ -220,7 +190,8 @@ def test_two_workers_at_once_send_each_notice_once_and_run_each_job_once(
     outputs = [worker.communicate(timeout=300)[0] for worker in workers]
     assert [worker.returncode for worker in workers] == [0, 0], outputs
 
-    assert sorted(provider.received) == numbers  # every notice sent, none twice
+    sent_to = sorted(request["fields"]["PhoneNumbers"] for request in provider.received)
+    assert sent_to == numbers  # every notice sent, none twice
     sent = sa.select(sa.func.count()).where(
         Notification.state == DeliveryState.SENT, Notification.phone.in_(numbers)
     )
