@@ -2,9 +2,9 @@
 
 Documents go through one tokenizer (qzt.rules.search_terms), queries through one reading of what they
 mean (qzt.rules.search_query: words, synonyms); each database only answers "which institutions hold
-every word", in the name or anywhere. Ranking is ours: a match in the name first, then by id, so both
-databases order results identically. When no institution holds every word, those holding most of them
-come instead, and the page says so.
+every word" in a field (name, head, services, anywhere). Ranking is ours: by the first field holding
+every word (FIELDS), then by id, so both databases order results identically. When no institution holds
+every word, those holding the weightiest of them come instead, and the page says so.
 """
 
 import math
@@ -158,8 +158,9 @@ def _listed(filters: Filters) -> sa.Select:
 
 
 def search(filters: Filters, page: int = 1, per_page: int = 20) -> Page:
-    """One page of listed institutions matching the filters, in ranking order: name matches first, then
-    the rest, each by id (the same order on both databases)."""
+    """One page of listed institutions matching the filters, in ranking order: by the first field that
+    holds every word (name, featured services, other services, anywhere), then by id; the same order on
+    both databases."""
     query_words = search_query.words(filters.q)
     start = (page - 1) * per_page
     if not query_words:
