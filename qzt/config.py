@@ -31,11 +31,11 @@ def secret_key(instance_path: str) -> str:
     return path.read_text().strip()
 
 
-def _count(name: str) -> int:
-    """A setting that counts things: a whole number, 0 when unset."""
+def _count(name: str, default: int = 0) -> int:
+    """A setting that counts things: a whole number, `default` when unset."""
     value = (os.environ.get(name) or "").strip()
     if not value:
-        return 0
+        return default
     if not value.isdigit():
         raise ValueError(f"{name}={value!r}: expected a whole number, e.g. 1")
     return int(value)
@@ -94,5 +94,6 @@ def from_environment(instance_path: str) -> dict:
         "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         "RATELIMIT_HEADERS_ENABLED": True,
         "QZT_LOG_FORMAT": os.environ.get("QZT_LOG_FORMAT") or "text",
+        "QZT_STATEMENT_TIMEOUT_MS": _count("QZT_STATEMENT_TIMEOUT_MS", default=5000),
         **{name: os.environ.get(name) or None for name in STORAGE_SETTINGS},
     }

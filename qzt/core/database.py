@@ -6,7 +6,7 @@
 import sqlite3
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app, has_request_context
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -33,6 +33,22 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _statement_timeout(dbapi_connection, record, _proxy) -> None:
+    """PostgreSQL: a web request's queries are stopped after QZT_STATEMENT_TIMEOUT_MS, so that one slow
+    query cannot hold a worker's thread and a database connection for long (qzt.core.errors answers
+    503). Set once per connection, at its first checkout in a request: command-line work (migrations,
+    backups, bulk loads) keeps no limit."""
+    if record.info.get("statement_timeout") is not None or not has_request_context():
+        return
+    if type(dbapi_connection).__module__.split(".")[0] != "psycopg":
+        return
+    timeout = int(current_app.config.get("QZT_STATEMENT_TIMEOUT_MS") or 0)
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute(f"SET statement_timeout = {timeout}")  # an int: nothing to quote
+    dbapi_connection.commit()  # a SET in a transaction rolled back on return to the pool would be undone
+    record.info["statement_timeout"] = timeout
+
+
 def _refuse_change(_mapper, _connection, target) -> None:
     raise AppendOnlyError(f"{type(target).__tablename__} is append-only: a row is never changed or deleted")
 
@@ -45,6 +61,7 @@ def listen(target, identifier: str, fn) -> None:
 
 def init_app(app: Flask) -> None:
     listen(Engine, "connect", _sqlite_pragmas)
+    listen(Engine, "checkout", _statement_timeout)
     listen(Session, "before_flush", audit.chain_new_records)  # the audit trail's hash chain
     for mapper in db.Model.registry.mappers:
         if getattr(mapper.class_, "__append_only__", False):
