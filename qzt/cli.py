@@ -84,6 +84,8 @@ def import_institutions_command(file: str) -> None:
         _fail("\n".join([head, *(str(p) for p in e.problems)]))
     result = institutions.import_listed(records)
     db.session.commit()
+    institutions.analyze()
+    db.session.commit()
     click.echo(f"导入完成：新增{result.created}家机构，更新{result.updated}家机构。")
 
 
@@ -126,6 +128,8 @@ def demo_command(count: int, if_empty: bool, history: bool) -> None:
         assessed = assessment_demo.create_history(
             clock.today(), created.get(Role.OPERATOR), created.get(Role.AUTHORITY)
         )
+    db.session.commit()
+    institutions.analyze()
     db.session.commit()
     click.echo(f"已生成{len(ids)}家演示机构（用时{time.perf_counter() - started:.1f}秒）。")
     if created:

@@ -235,3 +235,16 @@ def test_demo_supervision_history_ratings_complaints_checks_and_expiring_certifi
     assert 3 <= len(soon) <= 10
     valid = db.session.scalars(sa.select(Qualification).where(Qualification.valid_until >= today)).all()
     assert len(valid) > 0.8 * db.session.scalar(sa.select(sa.func.count(Qualification.id)))
+
+
+def test_bulk_loads_leave_fresh_planner_statistics(runner):
+    """After `qzt demo` (and `import-institutions`) the planner knows the tables' sizes (issue 17)."""
+    assert runner.invoke(args=["qzt", "demo", "--count", "30", "--no-history"]).exit_code == 0
+    if db.engine.dialect.name == "sqlite":
+        stats = db.session.execute(
+            sa.text("SELECT stat FROM sqlite_stat1 WHERE tbl = 'institutions'")
+        ).scalars()
+        assert any(stat.startswith("30") for stat in stats)  # "rows per index": the table's size first
+    else:
+        rows = db.session.scalar(sa.text("SELECT reltuples FROM pg_class WHERE relname = 'institutions'"))
+        assert rows == 30  # -1 until the table is analyzed

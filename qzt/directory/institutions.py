@@ -76,6 +76,12 @@ def existing_usccs() -> set[str]:
     return set(db.session.scalars(sa.select(Institution.uscc)))
 
 
+def analyze() -> None:
+    """Fresh planner statistics after a bulk load (both engines know ANALYZE): without them the planner
+    guesses table sizes and may scan where an index fits."""
+    db.session.execute(sa.text("ANALYZE"))
+
+
 def count() -> int:
     return db.session.scalar(sa.select(sa.func.count(Institution.id))) or 0
 
