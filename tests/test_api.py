@@ -96,7 +96,13 @@ def test_listing_shape(client, make_institution):
 
     body = get_json(client, "/api/v1/institutions")
 
-    search_keys = {"partial", "synonyms", "correction", "suggested_categories"}  # added by the search issue
+    search_keys = {
+        "total_capped",
+        "partial",
+        "synonyms",
+        "correction",
+        "suggested_categories",
+    }  # issues 14, 17
     assert set(body) == {"items", "total", "page", "per_page"} | search_keys
     assert (body["total"], body["page"], body["per_page"]) == (1, 1, 20)
     [item] = body["items"]
@@ -193,6 +199,7 @@ def test_pagination(client, make_institution):
         "total": 25,
         "page": 4,
         "per_page": 10,
+        "total_capped": False,
         "partial": False,
         "synonyms": {},
         "correction": None,

@@ -3,6 +3,7 @@ matches, suggestions, filters by name, highlights. Each test runs on the engine 
 orders are written out, so both engines must give the same one."""
 
 import pytest
+from shared_fixtures import page_text
 
 from qzt.directory.search import Filters, search
 from qzt.extensions import db
@@ -194,3 +195,23 @@ def test_partial_matches_count_a_rare_word_above_a_common_one(make_institution):
     # 锅炉 is held by one institution, 电梯 by three: the one holding 锅炉 comes first, though it is
     # the newest (by id it would be last).
     assert [i.name for i in page.items][0] == "佛山市第4技术服务有限公司"
+
+
+def test_a_broad_query_counts_up_to_the_cap_and_says_so(client, make_institution, monkeypatch):
+    """Counting every match of a common word costs a pass over all of them: past CAP the page says
+    "CAP+", pages end at CAP, and the API says total_capped (issue 17)."""
+    from qzt.directory import search as module
+
+    monkeypatch.setattr(module, "CAP", 4)
+    for n in range(6):
+        make_institution(f"佛山市第{n + 1}计量检测所")
+    page = search(Filters(q="计量"), 1, per_page=3)
+    assert (page.total, page.capped, page.pages) == (4, True, 2)
+    assert len(search(Filters(q="计量"), 2, per_page=3).items) == 3  # the page is whole; pages end there
+    assert search(Filters(q="计量"), 3, per_page=3).items == []
+    assert search(Filters(q="计量", district="chancheng")).total == 6  # a filtered search counts exactly
+    html = page_text(client.get("/directory?q=计量&page=2"))
+    assert "共找到 <strong>4+</strong> 家机构" in html and "只显示最相关的前 4 家" in html
+    body = client.get("/api/v1/institutions?q=计量").get_json()
+    assert (body["total"], body["total_capped"]) == (4, True)
+    assert client.get("/api/v1/institutions?q=检测所&district=chancheng").get_json()["total_capped"] is False

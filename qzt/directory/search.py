@@ -43,6 +43,8 @@ class Page:
     # On no result: a query that finds something, one word corrected, and categories to look in.
     correction: str | None = None
     categories: list[str] = field(default_factory=list)
+    # More than CAP institutions match: `total` is CAP, and the pages end there.
+    capped: bool = False
 
     @property
     def pages(self) -> int:
@@ -171,12 +173,14 @@ def search(filters: Filters, page: int = 1, per_page: int = 20) -> Page:
         ids = list(db.session.scalars(stmt.offset(start).limit(per_page)))
         return Page(items=_by_ids(ids), total=total, page=page, per_page=per_page)
 
+    details: dict = {"words": query_words}
     if filters.category or filters.district:
         ids, total, beyond = _filtered_page(query_words, filters, start, per_page)
     else:
         ids, total = _matching(_index(query_words), start, per_page)
         beyond = None
-    details: dict = {"words": query_words}
+        if total > CAP:
+            total, details["capped"] = CAP, True
     if total:
         details["synonyms"] = _synonyms_used(query_words, beyond)
     elif len(query_words) > 1:
@@ -194,13 +198,20 @@ def _index(query_words: tuple[Word, ...], synonyms: bool = True):
     return _SqliteIndex(sets) if db.engine.dialect.name == "sqlite" else _PostgresIndex(sets)
 
 
+# A query without filters counts its matches up to here: a common word's count would cost a pass over
+# tens of thousands of them, and nobody pages past the 50th page. The page says "1000+".
+CAP = 1000
+
+
 def _matching(index, start: int, per_page: int) -> tuple[list[int], int]:
-    """The page's ids and the number of matches, for a query without filters."""
+    """The page's ids and the number of matches (CAP + 1 meaning more), for a query without filters."""
+    if start >= CAP:
+        return [], index.count("all", CAP + 1)
     # The common case, a query without filters: the index alone answers, tier by tier, page by page,
     # thanks to LISTED_TERM, without touching the institutions table or sorting every match.
     # A tier is counted only when the page starts beyond it; the first page costs one count (the total)
     # and at most one LIMITed query per tier.
-    total = index.count("all")
+    total = index.count("all", CAP + 1)
     ids: list[int] = []
     skip = start
     for k in range(len(FIELDS)):
@@ -208,7 +219,7 @@ def _matching(index, start: int, per_page: int) -> tuple[list[int], int]:
         if need <= 0:
             break
         if skip:
-            size = index.count(("tier", k))
+            size = index.count(("tier", k), CAP + 1)
             if skip >= size:
                 skip -= size
                 continue
@@ -384,9 +395,11 @@ class _SqliteIndex:
         sql = "SELECT rowid FROM search_fts WHERE search_fts MATCH :" + name  # nosec B608
         return sa.text(sql).bindparams(**{name: self._match(which)}).columns(rowid=sa.Integer)
 
-    def count(self, which) -> int:
-        sql = "SELECT count(*) FROM search_fts WHERE search_fts MATCH :m"
-        return db.session.scalar(sa.text(sql), {"m": self._match(which)}) or 0
+    def count(self, which, cap: int | None = None) -> int:
+        """How many match, or `cap` when at least that many do (a LIMITed scan)."""
+        sql = "SELECT rowid FROM search_fts WHERE search_fts MATCH :m LIMIT :cap"
+        sql = f"SELECT count(*) FROM ({sql})"  # nosec B608 - a fixed statement
+        return db.session.scalar(sa.text(sql), {"m": self._match(which), "cap": cap or -1}) or 0
 
     def ids(self, which, offset: int = 0, limit: int | None = None) -> list[int]:
         """Matching ids in order, all of them unless a limit is given."""
@@ -446,10 +459,11 @@ class _PostgresIndex:
         sql = f"SELECT institution_id FROM search_documents WHERE {where}"  # nosec B608
         return sa.text(sql).bindparams(**params).columns(institution_id=sa.Integer)
 
-    def count(self, which) -> int:
+    def count(self, which, cap: int | None = None) -> int:
+        """How many match, or `cap` when at least that many do (a LIMITed scan)."""
         where, params = self._where(which)
-        sql = f"SELECT count(*) FROM search_documents WHERE {where}"  # nosec B608
-        return db.session.scalar(sa.text(sql), params) or 0
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM search_documents WHERE {where} LIMIT :cap) AS m"  # nosec B608
+        return db.session.scalar(sa.text(sql), {**params, "cap": cap}) or 0
 
     def ids(self, which, offset: int = 0, limit: int | None = None) -> list[int]:
         """Matching ids in order, all of them unless a limit is given."""

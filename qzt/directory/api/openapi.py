@@ -86,6 +86,7 @@ SCHEMAS: dict = {
         "required": [
             "items",
             "total",
+            "total_capped",
             "page",
             "per_page",
             "partial",
@@ -95,7 +96,15 @@ SCHEMAS: dict = {
         ],
         "properties": {
             "items": {"type": "array", "items": _ref("InstitutionSearchItem")},
-            "total": {"type": "integer", "minimum": 0, "description": "符合条件的机构总数"},
+            "total": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "符合条件的机构总数；无筛选条件的关键词检索最多计到 1000（见 total_capped）",
+            },
+            "total_capped": {
+                "type": "boolean",
+                "description": "true：符合条件的机构超过 1000 家，total 为 1000，分页到此为止",
+            },
             "page": {"type": "integer", "minimum": 1},
             "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
             "partial": {

@@ -51,6 +51,7 @@ def institutions():
         {
             "items": [serializers.search_item(inst, page.words) for inst in page.items],
             "total": page.total,
+            "total_capped": page.capped,
             "page": page.page,
             "per_page": page.per_page,
             "partial": page.partial,
