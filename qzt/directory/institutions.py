@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from qzt.core import clock, pagecache
 from qzt.data.catalog import CATEGORY_NAMES
-from qzt.directory.search import LISTED_TERM
+from qzt.directory.search import LISTED_TERM, filter_terms, optimize_index
 from qzt.extensions import db
 from qzt.models import (
     Institution,
@@ -77,9 +77,11 @@ def existing_usccs() -> set[str]:
 
 
 def analyze() -> None:
-    """Fresh planner statistics after a bulk load (both engines know ANALYZE): without them the planner
-    guesses table sizes and may scan where an index fits."""
+    """After a bulk load: fresh planner statistics (both engines know ANALYZE; without them the planner
+    guesses table sizes and may scan where an index fits) and, on SQLite, one FTS5 segment."""
     db.session.execute(sa.text("ANALYZE"))
+    db.session.commit()
+    optimize_index()
 
 
 def count() -> int:
@@ -139,7 +141,8 @@ def _insert_chunk(chunk: list[InstitutionRecord]) -> list[int]:
             {"institution_id": institution_id, "name": a.name, "phone": a.phone, "hours": a.hours}
             for a in r.agents or []
         ]
-        terms = search_document(r.name, r.introduction, ordered, [q.name for q in r.qualifications or []])
+        qualification_names = [q.name for q in r.qualifications or []]
+        terms = search_document(r.name, r.introduction, ordered, qualification_names, r.district)
         documents.append({"institution_id": institution_id, **terms})
     for model, values in (
         (ServiceItem, services),
@@ -153,7 +156,11 @@ def _insert_chunk(chunk: list[InstitutionRecord]) -> list[int]:
 
 
 def search_document(
-    name: str, introduction: str, services: list[ServiceRecord], qualification_names: list[str]
+    name: str,
+    introduction: str,
+    services: list[ServiceRecord],
+    qualification_names: list[str],
+    district: str | None,
 ) -> dict[str, str]:
     """The columns index_institution stores, from plain values (services in display order), for a listed
     institution; a test holds the two to the same result."""
@@ -166,7 +173,8 @@ def search_document(
         "name_terms": " ".join(name_terms),
         "head_terms": " ".join(head),
         "service_terms": " ".join(offered),
-        "body_terms": " ".join([*body, LISTED_TERM]),  # bulk-created institutions are listed
+        # bulk-created institutions are listed
+        "body_terms": " ".join([*body, LISTED_TERM, *filter_terms([s.category for s in services], district)]),
     }
 
 

@@ -99,7 +99,7 @@ SCHEMAS: dict = {
             "total": {
                 "type": "integer",
                 "minimum": 0,
-                "description": "符合条件的机构总数；无筛选条件的关键词检索最多计到 1000（见 total_capped）",
+                "description": "符合条件的机构总数；关键词检索最多计到 1000（见 total_capped）",
             },
             "total_capped": {
                 "type": "boolean",
