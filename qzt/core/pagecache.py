@@ -62,33 +62,6 @@ def version() -> int | None:
 def clear() -> None:
     with _lock:
         _pages().clear()
-        _memos().clear()
-
-
-def _memos() -> dict:
-    return current_app.extensions.setdefault("qzt_directory_memos", {})
-
-
-def memoized(compute):
-    """`compute()` (a figure of the whole directory, such as the counts per category) worked out once per
-    directory version in each process: one primary-key read while nothing changes, whoever asks
-    (logged in or not, page or API), and right in every process the moment anything changes."""
-
-    @wraps(compute)
-    def wrapped():
-        current = version()
-        if current is None:
-            return compute()
-        with _lock:
-            hit = _memos().get(compute.__qualname__)
-        if hit and hit[0] == current:
-            return hit[1]
-        value = compute()
-        with _lock:
-            _memos()[compute.__qualname__] = (current, value)
-        return value
-
-    return wrapped
 
 
 def cached_for_anonymous(view):

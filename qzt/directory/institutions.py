@@ -4,6 +4,7 @@ The functions flush and never commit; the caller (the CLI) commits once, so a fi
 entirely or not at all.
 """
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import islice
@@ -13,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from qzt.core import clock, pagecache
 from qzt.data.catalog import CATEGORY_NAMES
-from qzt.directory.search import LISTED_TERM, filter_terms, optimize_index
+from qzt.directory.search import LISTED_TERM, add_to_tallies, filter_terms, optimize_index, tally_keys
 from qzt.extensions import db
 from qzt.models import (
     Institution,
@@ -152,6 +153,8 @@ def _insert_chunk(chunk: list[InstitutionRecord]) -> list[int]:
     ):
         if values:
             db.session.execute(sa.insert(model.__table__), values)
+    tallies = Counter(key for document in documents for key in tally_keys(document["body_terms"]))
+    add_to_tallies(db.session.connection(), tallies)
     return [id_of[r.uscc] for r in chunk]
 
 

@@ -9,16 +9,24 @@ every word, those holding the weightiest of them come instead, and the page says
 
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from qzt.core import pagecache
 from qzt.core.database import listen
 from qzt.data.catalog import CATEGORY_NAMES
 from qzt.extensions import db
-from qzt.models import Institution, ListingState, Qualification, SearchDocument, ServiceItem, SiteState
+from qzt.models import (
+    DirectoryTally,
+    Institution,
+    ListingState,
+    Qualification,
+    SearchDocument,
+    ServiceItem,
+    SiteState,
+)
 from qzt.rules import search_query
 from qzt.rules.search_query import ServiceText, Word, document_terms
 
@@ -78,9 +86,10 @@ def filter_terms(categories, district: str | None) -> list[str]:
     return terms + ([f"qztdist{district}"] if district else [])
 
 
-def index_institution(institution: Institution, gone=()) -> None:
+def index_institution(institution: Institution, gone=()) -> Counter:
     """Write the institution's search document (leaving out the rows in `gone`, deleted in the flush
-    under way). Flushes do it by themselves (_reindex_changed)."""
+    under way); the change it makes to the directory's tallies. Flushes do it by themselves
+    (_reindex_changed)."""
     services = [
         ServiceText(item.category_name, item.title, item.content or "", item.featured)
         for item in institution.services
@@ -97,22 +106,74 @@ def index_institution(institution: Institution, gone=()) -> None:
     doc = institution.search_document
     if doc is None:
         doc = institution.search_document = SearchDocument()
+    before = tally_keys(doc.body_terms)
     doc.name_terms, doc.head_terms = " ".join(name), " ".join(head)
     doc.service_terms, doc.body_terms = " ".join(offered), " ".join(body)
+    return tally_change(before, tally_keys(doc.body_terms))
 
 
 def _reindex_changed(session, _context, _instances) -> None:
     """Before every flush: re-index each institution whose searched text or listing state changes, so
-    that every writer (import, approval, homepage upkeep, sanctions) keeps the index right."""
+    that every writer (import, approval, homepage upkeep, sanctions) keeps the index and the tallies
+    right."""
     changed: set[Institution] = set()
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Institution) and (obj in session.new or session.is_modified(obj)):
             changed.add(obj)
         elif isinstance(obj, ServiceItem | Qualification) and obj.institution is not None:
             changed.add(obj.institution)
+    tallies: Counter = Counter()
     for institution in changed:
         if institution not in session.deleted:
-            index_institution(institution, gone=session.deleted)
+            tallies.update(index_institution(institution, gone=session.deleted))
+        elif institution.search_document is not None:
+            tallies.update(tally_change(tally_keys(institution.search_document.body_terms), set()))
+    if any(tallies.values()):
+        add_to_tallies(session.connection(), tallies)
+
+
+# The tallies: listed institutions in all and per category, read from the search documents' own terms
+# (listed, qztcat...), so that they count exactly what a filtered search finds.
+_CATEGORY_OF_TERM = {filter_terms([slug], None)[0]: slug for slug in CATEGORY_NAMES}
+
+
+def tally_keys(body_terms: str | None) -> set[str]:
+    """The tallies a document with these body terms counts in: none unless it is listed."""
+    terms = set((body_terms or "").split())
+    if LISTED_TERM not in terms:
+        return set()
+    prefix = DirectoryTally.CATEGORY_PREFIX
+    return {DirectoryTally.LISTED_KEY} | {prefix + s for t, s in _CATEGORY_OF_TERM.items() if t in terms}
+
+
+def tally_change(before: set[str], after: set[str]) -> Counter:
+    return Counter({**{key: 1 for key in after - before}, **{key: -1 for key in before - after}})
+
+
+def add_to_tallies(connection, changes: Counter) -> None:
+    """Add to the tallies in the caller's transaction; keys in a fixed order, so that two transactions
+    changing the same tallies wait for each other instead of deadlocking."""
+    table = DirectoryTally.__table__
+    for key in sorted(k for k, d in changes.items() if d):
+        stmt = sa.update(table).where(table.c.key == key).values(count=table.c.count + changes[key])
+        if not connection.execute(stmt).rowcount:
+            connection.execute(sa.insert(table).values(key=key, count=changes[key]))
+
+
+def recount_tallies() -> None:
+    """Count the tallies afresh (after a reindex, or to repair them): what tally_keys reads from the
+    documents, from the rows they are written from."""
+    listed = Institution.listing_state == ListingState.LISTED
+    per_category = (
+        sa.select(ServiceItem.category, sa.func.count(sa.distinct(ServiceItem.institution_id)))
+        .join(Institution)
+        .where(listed)
+        .group_by(ServiceItem.category)
+    )
+    counts = {DirectoryTally.CATEGORY_PREFIX + slug: n for slug, n in db.session.execute(per_category)}
+    counts[DirectoryTally.LISTED_KEY] = db.session.scalar(sa.select(sa.func.count()).where(listed)) or 0
+    db.session.execute(sa.delete(DirectoryTally))
+    db.session.execute(sa.insert(DirectoryTally), [{"key": k, "count": n} for k, n in sorted(counts.items())])
 
 
 def index_is_current() -> bool:
@@ -139,6 +200,7 @@ def reindex_all(batch: int = 500) -> int:
             )
         ).all()
         if not chunk:
+            recount_tallies()
             optimize_index()
             _record_index_version()
             return done
@@ -417,19 +479,17 @@ class _PostgresIndex:
         return list(db.session.scalars(sa.text(sql), {**params, "l": limit, "o": offset}))
 
 
-@pagecache.memoized
 def category_counts() -> dict[str, int]:
     """Listed institutions per category (an institution counts once in each of its categories)."""
-    stmt = (
-        sa.select(ServiceItem.category, sa.func.count(sa.distinct(ServiceItem.institution_id)))
-        .join(Institution)
-        .where(Institution.listing_state == ListingState.LISTED)
-        .group_by(ServiceItem.category)
+    prefix = DirectoryTally.CATEGORY_PREFIX
+    rows = db.session.execute(
+        sa.select(DirectoryTally.key, DirectoryTally.count).where(
+            DirectoryTally.key.startswith(prefix), DirectoryTally.count > 0
+        )
     )
-    return dict(db.session.execute(stmt).all())
+    return {key.removeprefix(prefix): count for key, count in rows}
 
 
-@pagecache.memoized
 def listed_count() -> int:
-    stmt = sa.select(sa.func.count()).where(Institution.listing_state == ListingState.LISTED)
+    stmt = sa.select(DirectoryTally.count).where(DirectoryTally.key == DirectoryTally.LISTED_KEY)
     return db.session.scalar(stmt) or 0

@@ -13,3 +13,17 @@ class SiteState(db.Model):
 
     key: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
     version: Mapped[int] = mapped_column(default=0)
+
+
+class DirectoryTally(db.Model):
+    """Listed institutions counted by `key`: LISTED_KEY for all of them, CATEGORY_PREFIX + slug for those
+    offering a category. Kept by qzt.directory.search in the same transaction as every listing change,
+    so the home page reads 18 rows instead of counting 100,000 institutions."""
+
+    __tablename__ = "directory_tallies"
+
+    LISTED_KEY = "listed"
+    CATEGORY_PREFIX = "category:"
+
+    key: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
