@@ -53,6 +53,7 @@ database: setup
 	$(FLASK) qzt reindex --if-stale
 
 bench: setup
+	@scripts/system-packages.sh bench
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/search_quality.py
 	$(BIN)/python bench/directory.py

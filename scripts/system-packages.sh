@@ -2,13 +2,18 @@
 # Install the Debian packages the project needs, or, without root, name them and stop.
 #   scripts/system-packages.sh run    what serving the site needs (WeasyPrint, fonts, venv, npm)
 #   scripts/system-packages.sh test   that, plus what the tests start (PostgreSQL, Redis, Chromium, pdftotext)
+#   scripts/system-packages.sh bench  that, plus the load generator the benchmarks drive the site with (wrk)
 set -euo pipefail
 
 run_packages=(python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fonts-dejavu-core nodejs npm)
 test_packages=(postgresql redis-server chromium poppler-utils)
+bench_packages=(wrk)
 
 wanted=("${run_packages[@]}")
-[ "${1:-run}" = test ] && wanted+=("${test_packages[@]}")
+case "${1:-run}" in
+  test) wanted+=("${test_packages[@]}") ;;
+  bench) wanted+=("${test_packages[@]}" "${bench_packages[@]}") ;;
+esac
 
 # Tools that may come from elsewhere (pyenv, NodeSource): present on PATH counts as installed.
 provided_by_path() {

@@ -216,3 +216,30 @@ def test_a_broad_query_counts_up_to_the_cap_and_says_so(client, make_institution
     body = client.get("/api/v1/institutions?q=计量").get_json()
     assert (body["total"], body["total_capped"]) == (4, True)
     assert client.get("/api/v1/institutions?q=检测所&district=nanhai").get_json()["total_capped"] is False
+
+
+@pytest.mark.parametrize("walk_above", [0, 1000])
+def test_ranking_is_the_same_whether_the_ids_are_walked_or_taken_from_the_index(
+    make_institution, monkeypatch, walk_above
+):
+    """PostgreSQL reads a field's matches by walking the ids in order when many match, from the term
+    index when few do (qzt.directory.search._PostgresIndex.ids): the order must not depend on which."""
+    from qzt.directory import search as module
+
+    monkeypatch.setattr(module, "WALK_ABOVE", walk_above)
+    make = make_institution
+    make("佛山市甲咨询有限公司", introduction="承接计量校准。")
+    make("佛山市乙技术有限公司", services=featured(("metrology", "计量校准")))
+    make("佛山市第一计量所")
+    make("佛山市丙技术有限公司", services=[("metrology", "仪器计量", "", False)])
+    make("佛山市第二计量所")
+    expected = [
+        "佛山市第一计量所",
+        "佛山市第二计量所",
+        "佛山市乙技术有限公司",
+        "佛山市丙技术有限公司",
+        "佛山市甲咨询有限公司",
+    ]
+    assert names("计量") == expected
+    pages = [[i.name for i in search(Filters(q="计量"), page, per_page=2).items] for page in (1, 2, 3)]
+    assert pages == [expected[:2], expected[2:4], expected[4:]]

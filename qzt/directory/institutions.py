@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from qzt.core import clock, pagecache
 from qzt.data.catalog import CATEGORY_NAMES
-from qzt.directory.search import LISTED_TERM, add_to_tallies, filter_terms, optimize_index, tally_keys
+from qzt.directory.search import add_to_tallies, optimize_index, tag_terms, tally_keys
 from qzt.extensions import db
 from qzt.models import (
     Institution,
@@ -172,12 +172,13 @@ def search_document(
         for s in services
     ]
     name_terms, head, offered, body = document_terms(name, introduction or "", texts, qualification_names)
+    tags = tag_terms(True, [s.category for s in services], district)  # bulk-created institutions are listed
     return {
         "name_terms": " ".join(name_terms),
         "head_terms": " ".join(head),
         "service_terms": " ".join(offered),
-        # bulk-created institutions are listed
-        "body_terms": " ".join([*body, LISTED_TERM, *filter_terms([s.category for s in services], district)]),
+        "body_terms": " ".join(body + tags),
+        "tag_terms": " ".join(sorted(tags)),
     }
 
 
