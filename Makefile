@@ -56,7 +56,12 @@ bench: setup
 	@scripts/system-packages.sh bench
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/search_quality.py
-	$(BIN)/python bench/directory.py
+	@# Both engines at three sizes; the plans at the largest.
+	for n in 1000 10000 100000; do \
+	  explain=$$([ $$n = 100000 ] && echo --explain); \
+	  $(BIN)/python bench/directory.py --count $$n $$explain || exit 1; \
+	  $(BIN)/python bench/directory.py --count $$n --postgresql $$explain || exit 1; \
+	done
 	$(BIN)/python bench/pledge_pdf.py
 	$(BIN)/python bench/score_sheets.py
 	$(BIN)/python bench/load.py

@@ -6,8 +6,13 @@
 2. Search latency in-process: qzt.directory.search.search over a set of typical queries; p50 and p95
    (target: p95 <= 10 ms).
 
+3. With --explain: the plan of every statement the search runs for each query, and of the directory,
+   home page and API statements, as the database reports it (PostgreSQL: EXPLAIN (ANALYZE, BUFFERS);
+   SQLite: EXPLAIN QUERY PLAN), so that a slow plan is seen, not guessed.
+
 Load comes from wrk when it is installed (Debian package `wrk`), else from a Python client.
-Usage: .venv/bin/python bench/directory.py [--count 10000] [--seconds 8] [--database-url URL]
+Usage: .venv/bin/python bench/directory.py [--count 10000] [--seconds 8] [--postgresql | --database-url URL]
+       [--loaded] [--explain] [--no-throughput]
 """
 
 import argparse
@@ -43,6 +48,12 @@ QUERIES = [
     "顺德",
     "标准制定",
     "培训",
+    # the ones the search issue found failing
+    "电梯检验",
+    "家电检测",
+    "jiliang",
+    "jl",
+    "记量",
 ]
 
 
@@ -119,6 +130,7 @@ def throughput(env: dict, seconds: int, cache: bool = True) -> dict[str, float]:
             "trivial /healthz": "/healthz",
             "directory": "/directory",
             "directory ?q=检测": "/directory?q=%E6%A3%80%E6%B5%8B",
+            "API ?q=计量": "/api/v1/institutions?q=%E8%AE%A1%E9%87%8F",
             "home (category counts)": "/",
         }
         for path in routes.values():  # warm up every worker
@@ -133,26 +145,78 @@ def throughput(env: dict, seconds: int, cache: bool = True) -> dict[str, float]:
         server.wait()
 
 
-def search_latency(database_url: str, rounds: int) -> tuple[float, float, float]:
+def _app(database_url: str):
     sys.path.insert(0, str(ROOT))
     from qzt import create_app
+
+    return create_app(
+        {"SQLALCHEMY_DATABASE_URI": database_url.replace("postgresql://", "postgresql+psycopg://", 1)}
+    )
+
+
+def search_latency(database_url: str, rounds: int) -> tuple[float, float, float, dict[str, float]]:
+    """p50, p95 and max over every search, and each query's median."""
     from qzt.directory.search import Filters, search
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
-    timings = []
+    app = _app(database_url)
+    timings, per_query = [], {}
+    filtered = Filters(q="检测", category="inspection", district="shunde")
     with app.app_context():
         for q in QUERIES:  # warm-up
             search(Filters(q=q))
-        for _ in range(rounds):
-            for q in QUERIES:
+        for filters in [Filters(q=q) for q in QUERIES] + [filtered]:
+            mine = []
+            for _ in range(rounds):
                 started = time.perf_counter()
-                search(Filters(q=q))
-                timings.append((time.perf_counter() - started) * 1000)
-            started = time.perf_counter()
-            search(Filters(q="检测", category="inspection", district="shunde"))
-            timings.append((time.perf_counter() - started) * 1000)
+                search(filters)
+                mine.append((time.perf_counter() - started) * 1000)
+            timings += mine
+            per_query[filters.q + (" (filtered)" if filters.category else "")] = statistics.median(mine)
     timings.sort()
-    return statistics.median(timings), timings[int(len(timings) * 0.95)], timings[-1]
+    return statistics.median(timings), timings[int(len(timings) * 0.95)], timings[-1], per_query
+
+
+def explain(database_url: str) -> None:
+    """The plan of each statement the public pages' searches and counts run."""
+    import sqlalchemy as sa
+
+    from qzt.directory.search import Filters, category_counts, listed_count, search
+
+    app = _app(database_url)
+    with app.app_context():
+        from qzt.extensions import db
+
+        seen: list[tuple[str, object]] = []
+
+        def capture(conn, cursor, statement, parameters, context, executemany):
+            if (
+                not statement.lstrip()
+                .upper()
+                .startswith(("EXPLAIN", "SET", "SELECT SET_CONFIG", "SELECT CURRENT"))
+            ):
+                seen.append((statement, parameters))
+
+        sa.event.listen(db.engine, "before_cursor_execute", capture)
+        postgresql = db.engine.dialect.name == "postgresql"
+        work = {f"search {q!r}": (lambda q=q: search(Filters(q=q))) for q in QUERIES}
+        work["directory, no query"] = lambda: search(Filters())
+        work["home: tallies"] = lambda: (category_counts(), listed_count())
+        for name, run in work.items():
+            seen.clear()
+            run()
+            db.session.rollback()
+            statements = list(seen)
+            print(f"\n### {name}: {len(statements)} statements")
+            conn = db.session.connection()
+            if postgresql:  # as the search runs them (qzt.directory.search._index_scans_only)
+                conn.exec_driver_sql("SET enable_seqscan = off")
+            for statement, params in statements:
+                print("--", " ".join(statement.split())[:160])
+                prefix = "EXPLAIN (ANALYZE, BUFFERS) " if postgresql else "EXPLAIN QUERY PLAN "
+                for row in conn.exec_driver_sql(prefix + statement, params):
+                    print("   ", row[0] if postgresql else row[-1])
+            db.session.rollback()
+        sa.event.remove(db.engine, "before_cursor_execute", capture)
 
 
 def main() -> None:
@@ -161,42 +225,75 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--database-url", help="an empty database to use instead of a scratch SQLite file")
+    parser.add_argument("--postgresql", action="store_true", help="a throw-away PostgreSQL (as the tests')")
+    parser.add_argument("--loaded", action="store_true", help="the database holds the demo data already")
+    parser.add_argument("--explain", action="store_true", help="print the plans")
+    parser.add_argument("--no-throughput", action="store_true")
     args = parser.parse_args()
 
     scratch = Path(tempfile.mkdtemp(prefix="qzt-bench-"))
-    url = args.database_url or f"sqlite:///{scratch / 'bench.sqlite3'}"
+    server = None
+    if args.postgresql:
+        sys.path.insert(0, str(ROOT / "tests"))
+        from pg import start_server
+
+        server = start_server()
+        url = server.create_database("bench")
+    else:
+        url = args.database_url or f"sqlite:///{scratch / 'bench.sqlite3'}"
+    engine = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench"}
     try:
-        prepare(env, args.count)
-        rps = throughput(env, args.seconds)
-        uncached = throughput(env, args.seconds, cache=False)
-        rps.update(
-            {
-                f"{name} (no page cache)": value
-                for name, value in uncached.items()
-                if not name.startswith("trivial")
-            }
-        )
-        p50, p95, worst = search_latency(
-            url.replace("postgresql://", "postgresql+psycopg://", 1), args.rounds
-        )
+        if not args.loaded:
+            prepare(env, args.count)
+        rps: dict[str, float] = {}
+        if not args.no_throughput:
+            rps = throughput(env, args.seconds)
+            uncached = throughput(env, args.seconds, cache=False)
+            rps.update(
+                {
+                    f"{name} (no page cache)": v
+                    for name, v in uncached.items()
+                    if not name.startswith("trivial")
+                }
+            )
+        p50, p95, worst, per_query = search_latency(url, args.rounds)
+        if args.explain:
+            explain(url)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+        if server:
+            server.stop()
 
-    baseline = rps["trivial /healthz"]
-    print(f"\n{'route':<42}{'req/s':>10}{'vs trivial':>12}")
-    for name, value in rps.items():
-        print(f"{name:<42}{value:>10.0f}{value / baseline:>11.0%}")
+    print(f"\n{engine}, {args.count} institutions")
+    if rps:
+        baseline = rps["trivial /healthz"]
+        print(f"{'route':<52}{'req/s':>10}{'vs trivial':>12}")
+        for name, value in rps.items():
+            print(f"{name:<52}{value:>10.0f}{value / baseline:>11.0%}")
+    print("\nsearch in-process, median ms per query:")
+    for q, ms in per_query.items():
+        print(f"  {q:<24}{ms:>9.1f}")
     print(
-        f"\nsearch in-process over {args.count} institutions: p50 {p50:.2f} ms, p95 {p95:.2f} ms, "
-        f"max {worst:.2f} ms"
+        f"all searches: p50 {p50:.2f} ms, p95 {p95:.2f} ms, max {worst:.2f} ms (target p95 <= 10 ms: "
+        f"{'met' if p95 <= 10 else 'MISSED'})"
     )
-    ok_ratio = rps["directory"] / baseline >= 0.30
-    ok_p95 = p95 <= 10
-    print(
-        f"targets: directory >= 30% of trivial: {'met' if ok_ratio else 'MISSED'}; "
-        f"search p95 <= 10 ms: {'met' if ok_p95 else 'MISSED'}"
-    )
+    if rps:
+        ratios = {name: value / baseline for name, value in rps.items()}
+        for name, target in TARGETS.items():
+            if name in ratios:
+                ok = "met" if ratios[name] >= target else "MISSED"
+                print(f"target {name} >= {target:.0%} of trivial: {ratios[name]:.0%}, {ok}")
+
+
+# The search issue's targets, as ratios to the trivial route measured in the same run.
+TARGETS = {
+    "directory (no page cache)": 0.20,
+    "directory ?q=检测 (no page cache)": 0.20,
+    "API ?q=计量 (no page cache)": 0.20,
+    "home (category counts) (no page cache)": 0.30,
+    "directory": 0.45,
+}
 
 
 if __name__ == "__main__":

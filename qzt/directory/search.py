@@ -257,7 +257,17 @@ def search(filters: Filters, page: int = 1, per_page: int = 20) -> Page:
         if filters.q.strip():  # only punctuation or symbols: nothing can match
             return Page(items=[], total=0, page=page, per_page=per_page)
         stmt = _listed(filters)
-        total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())) or 0
+        if filters.district:
+            total = (
+                db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())) or 0
+            )
+        else:  # what the tallies count: one row instead of every listed institution
+            key = (
+                DirectoryTally.CATEGORY_PREFIX + filters.category
+                if filters.category
+                else DirectoryTally.LISTED_KEY
+            )
+            total = _tally(key)
         ids = list(db.session.scalars(stmt.offset(start).limit(per_page)))
         return Page(items=_by_ids(ids), total=total, page=page, per_page=per_page)
 
@@ -554,5 +564,8 @@ def category_counts() -> dict[str, int]:
 
 
 def listed_count() -> int:
-    stmt = sa.select(DirectoryTally.count).where(DirectoryTally.key == DirectoryTally.LISTED_KEY)
-    return db.session.scalar(stmt) or 0
+    return _tally(DirectoryTally.LISTED_KEY)
+
+
+def _tally(key: str) -> int:
+    return db.session.scalar(sa.select(DirectoryTally.count).where(DirectoryTally.key == key)) or 0
