@@ -243,3 +243,19 @@ def test_ranking_is_the_same_whether_the_ids_are_walked_or_taken_from_the_index(
     assert names("计量") == expected
     pages = [[i.name for i in search(Filters(q="计量"), page, per_page=2).items] for page in (1, 2, 3)]
     assert pages == [expected[:2], expected[2:4], expected[4:]]
+
+
+@pytest.mark.parametrize("max_combinations", [1, 16])
+def test_words_with_synonyms_find_the_same_however_the_condition_is_written(
+    make_institution, monkeypatch, max_combinations
+):
+    """PostgreSQL writes "每个词的任一同义词" as one array per combination of the words' alternatives, or,
+    past MAX_COMBINATIONS, as alternatives ORed word by word: the same institutions either way."""
+    from qzt.directory import search as module
+
+    monkeypatch.setattr(module, "MAX_COMBINATIONS", max_combinations)
+    make_institution("佛山市甲检验所", services=featured(("inspection", "家用电器检验")))
+    make_institution("佛山市乙检测所", services=featured(("inspection", "家电检测")))
+    make_institution("佛山市丙检测所", services=featured(("inspection", "电梯检测")))
+    assert names("家电检测") == ["佛山市甲检验所", "佛山市乙检测所"]
+    assert names("家电检测", district="chancheng") == ["佛山市甲检验所", "佛山市乙检测所"]

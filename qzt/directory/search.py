@@ -7,6 +7,7 @@ every word (FIELDS), then by id, so both databases order results identically. Wh
 every word, those holding the weightiest of them come instead, and the page says so.
 """
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -279,12 +280,13 @@ def search(filters: Filters, page: int = 1, per_page: int = 20) -> Page:
 
 def _search_words(filters, query_words, required, page, per_page, details) -> Page:
     start = (page - 1) * per_page
-    ids, total = _matching(_index(query_words, required), start, per_page)
+    index = _index(query_words, required)
+    ids, total = _matching(index, start, per_page)
     if total > CAP:
         total, details["capped"] = CAP, True
         ids = ids[: max(0, CAP - start)]  # the pages end at the CAPth result
     if total:
-        details["synonyms"] = _synonyms_used(query_words, required, ids)
+        details["synonyms"] = _synonyms_used(index, query_words, required, ids)
     elif len(query_words) > 1:
         ids, total = _most_words(query_words, required, start, per_page)
         details["partial"] = total > 0
@@ -303,15 +305,19 @@ def _index_scans_only():
     and decompresses each; the planner does not count that and would pick such a scan for a LIMITed
     count. And a statement run often is prepared (psycopg), after which PostgreSQL may settle on one
     generic plan for every value: one plan cannot fit both a word in most names (walk the ids) and a
-    rare one (ask the index). Set for the transaction and set back at the end, in one statement each."""
+    rare one (ask the index). No JIT: a statement the settings make look costly would spend 100 ms or
+    more compiling. Set for the transaction and set back at the end, in one statement each."""
     if db.engine.dialect.name != "postgresql":
         yield
         return
-    names = ("enable_seqscan", "plan_cache_mode", "enable_indexscan", "enable_bitmapscan")
+    names = ("enable_seqscan", "plan_cache_mode", "jit", "enable_indexscan", "enable_bitmapscan")
     current = ", ".join(f"current_setting('{name}')" for name in names)
     before = db.session.execute(sa.text(f"SELECT {current}")).one()  # nosec B608 - fixed names
     db.session.execute(
-        sa.text("SELECT set_config('enable_seqscan', 'off', true), set_config('plan_cache_mode', :p, true)"),
+        sa.text(
+            "SELECT set_config('enable_seqscan', 'off', true), set_config('plan_cache_mode', :p, true), "
+            "set_config('jit', 'off', true)"
+        ),
         {"p": "force_custom_plan"},
     )
     try:
@@ -368,14 +374,14 @@ def _ranked(index, end: int) -> list[tuple[int, int]]:
     return ranked
 
 
-def _synonyms_used(query_words: tuple[Word, ...], required: list[str], page_ids: list[int]) -> tuple:
+def _synonyms_used(index, query_words: tuple[Word, ...], required: list[str], page_ids: list[int]) -> tuple:
     """The words whose synonyms were searched too, when that changed the result: found more than the
     words alone, or, when both find more than CAP, put on the page one the words alone do not find."""
     expanded = tuple((w.text, w.synonyms) for w in query_words if w.synonyms)
     if not expanded:
         return ()
-    with_synonyms, alone = _index(query_words, required), _index(query_words, required, synonyms=False)
-    found, found_alone = with_synonyms.count("body", CAP + 1), alone.count("body", CAP + 1)
+    alone = _index(query_words, required, synonyms=False)
+    found, found_alone = index.count("body", CAP + 1), alone.count("body", CAP + 1)
     if found > found_alone:
         beyond = True
     else:
@@ -479,27 +485,59 @@ class _PostgresIndex:
     def _array(field: str) -> str:
         return f"string_to_array({field}_terms, ' ')"
 
-    def _in(self, field: str, prefix: str) -> tuple[str, dict]:
-        """Every word held by the field, each alternative a bound array parameter."""
-        clauses, params = [], {}
-        for w, sets in enumerate(self.term_sets):
-            names = [f"{prefix}_{field}_{w}_{a}" for a in range(len(sets))]
-            params |= dict(zip(names, sets, strict=True))
-            array = self._array(field)
-            clauses.append("(" + " OR ".join(f"{array} @> CAST(:{n} AS text[])" for n in names) + ")")
-        return " AND ".join(clauses), params
+    def _in(self, field: str, prefix: str, extra: list[str] = ()) -> tuple[str, dict]:
+        """Every word held by the field (and the `extra` terms), each combination of the words'
+        alternatives one array, so that one GIN lookup checks a whole combination: given "word A and
+        (word B or C)", the planner would look up A and test B and C row by row, decompressing each
+        row's terms, where it judges B and C too common to be worth a lookup."""
+        combinations = list(itertools.product(*self.term_sets))
+        if len(combinations) > MAX_COMBINATIONS:  # rare: several words, each with many synonyms
+            clauses, params = [], {}
+            for w, sets in enumerate(self.term_sets):
+                names = [f"{prefix}_{field}_{w}_{a}" for a in range(len(sets))]
+                params |= dict(zip(names, sets, strict=True))
+                clauses.append("(" + " OR ".join(self._holds(field, n) for n in names) + ")")
+            if extra:
+                clauses.append(self._holds(field, f"{prefix}_{field}_extra"))
+                params[f"{prefix}_{field}_extra"] = list(extra)
+            return " AND ".join(clauses), params
+        names = [f"{prefix}_{field}_{c}" for c in range(len(combinations))]
+        params = {
+            name: list(dict.fromkeys([*itertools.chain.from_iterable(combination), *extra]))
+            for name, combination in zip(names, combinations, strict=True)
+        }
+        return "(" + " OR ".join(self._holds(field, n) for n in names) + ")", params
 
-    def _where(self, field: str) -> tuple[str, dict]:
+    def _holds(self, field: str, name: str) -> str:
+        return f"{self._array(field)} @> CAST(:{name} AS text[])"
+
+    def _where(self, field: str, tags: bool = True) -> tuple[str, dict]:
         """The condition, built from fixed fragments only, every value bound: hence the nosec B608
         where it is used."""
-        held, params = self._in(field, "q")
-        where = f"{held} AND {self._array('tag')} @> CAST(:required AS text[])"
-        params["required"] = self.required
+        # The body's index finds the category or district; the tags, in the row, confirm it is listed.
         filters = [term for term in self.required if term != LISTED_TERM]
-        if filters:  # the body's index finds the category or district; the tags only confirm
-            where += f" AND {self._array('body')} @> CAST(:filters AS text[])"
+        where, params = self._in(field, "q", filters if field == "body" else [])
+        if tags:
+            where += f" AND {self._holds('tag', 'required')}"
+            params["required"] = self.required
+        if filters and field != "body":
+            where += f" AND {self._holds('body', 'filters')}"
             params["filters"] = filters
         return where, params
+
+    def _many(self, field: str) -> bool:
+        """Whether more than WALK_ABOVE listed institutions match in the field. No when the query's
+        total (counted anyway) says so; else the planner's estimate, which is close for what
+        matters here: a word in 3% of the rows is among the words it keeps statistics for, and words
+        together are estimated as independent, which errs low, towards using the index."""
+        if self.count("body", CAP + 1) <= min(CAP, WALK_ABOVE):  # a field holds no more than the body
+            return False
+        # Without the tags: they have no statistics (no index), and the planner would take a
+        # condition nearly every row meets for one in 200.
+        where, params = self._where(field, tags=False)
+        sql = f"EXPLAIN (FORMAT JSON) SELECT 1 FROM search_documents WHERE {where}"  # nosec B608
+        plan = db.session.scalar(sa.text(sql), params)
+        return plan[0]["Plan"]["Plan Rows"] > WALK_ABOVE
 
     def held(self, ids: list[int]) -> set[int]:
         """Those of `ids` that match (read by primary key, however common the words)."""
@@ -522,12 +560,11 @@ class _PostgresIndex:
     def ids(self, field: str, limit: int) -> list[int]:
         """The first `limit` matching ids, by id.
 
-        How depends on how many match, which the planner can only guess (a word it has no statistics
-        for, it guesses in hundreds of rows; when none holds it, walking the ids in order looking for
-        20 reads all 100,000). So it is counted first (at most CAP + 1 rows, through the index): up to
-        CAP, the index gives them all and they are sorted; beyond, the ids are walked in order, testing
-        each row, and at least one row in 100 matches."""
-        walk = self.count(field, WALK_ABOVE + 1) > WALK_ABOVE
+        Where few match, the index gives them all and they are sorted; where many do, the ids are
+        walked in order, testing each row, until enough are found (_many). The planner would choose by
+        itself, but it counts a row's test as nearly free and, for a word it has no statistics for,
+        guesses hundreds of matches: when none holds it, a walk looking for 20 reads all 100,000."""
+        walk = self._many(field)
         where, params = self._where(field)
         sql = f"SELECT institution_id FROM search_documents WHERE {where} ORDER BY 1 LIMIT :l"  # nosec B608
         _scan_by(walk=walk)
@@ -547,6 +584,8 @@ def _scan_by(walk: bool) -> None:
 
 
 _SCAN_KEY = "qzt_search_scan"
+# Beyond this many combinations of the words' alternatives, a word's alternatives are ORed instead.
+MAX_COMBINATIONS = 16
 # Walk the ids only when more than this many match: at 100,000 rows one in 33 or more, so that a page
 # of 20 is found within some 700 rows, each tested (~15 µs) where the index hands over a match for ~3.
 WALK_ABOVE = 3000
