@@ -176,6 +176,10 @@ def search_latency(database_url: str, rounds: int) -> tuple[float, float, float,
     return statistics.median(timings), timings[int(len(timings) * 0.95)], timings[-1], per_query
 
 
+# What sets the planner up (qzt.directory.search._index_scans_only, _scan_by, _many): run, not shown.
+SETTINGS = ("SELECT CURRENT_SETTING", "SELECT SET_CONFIG", "EXPLAIN")
+
+
 def explain(database_url: str) -> None:
     """The plan of each statement the public pages' searches and counts run."""
     import sqlalchemy as sa
@@ -189,12 +193,7 @@ def explain(database_url: str) -> None:
         seen: list[tuple[str, object]] = []
 
         def capture(conn, cursor, statement, parameters, context, executemany):
-            if (
-                not statement.lstrip()
-                .upper()
-                .startswith(("EXPLAIN", "SET", "SELECT SET_CONFIG", "SELECT CURRENT"))
-            ):
-                seen.append((statement, parameters))
+            seen.append((statement, parameters))
 
         sa.event.listen(db.engine, "before_cursor_execute", capture)
         postgresql = db.engine.dialect.name == "postgresql"
@@ -208,9 +207,10 @@ def explain(database_url: str) -> None:
             statements = list(seen)
             print(f"\n### {name}: {len(statements)} statements")
             conn = db.session.connection()
-            if postgresql:  # as the search runs them (qzt.directory.search._index_scans_only)
-                conn.exec_driver_sql("SET enable_seqscan = off")
             for statement, params in statements:
+                if statement.lstrip().upper().startswith(SETTINGS):  # replayed, so each plan is the search's
+                    conn.exec_driver_sql(statement, params)
+                    continue
                 print("--", " ".join(statement.split())[:160])
                 prefix = "EXPLAIN (ANALYZE, BUFFERS) " if postgresql else "EXPLAIN QUERY PLAN "
                 for row in conn.exec_driver_sql(prefix + statement, params):

@@ -306,17 +306,25 @@ def _index_scans_only():
     count. And a statement run often is prepared (psycopg), after which PostgreSQL may settle on one
     generic plan for every value: one plan cannot fit both a word in most names (walk the ids) and a
     rare one (ask the index). No JIT: a statement the settings make look costly would spend 100 ms or
-    more compiling. Set for the transaction and set back at the end, in one statement each."""
+    more compiling. No parallel workers: starting two costs some 10 ms, more than the statements take.
+    Set for the transaction and set back at the end, in one statement each."""
     if db.engine.dialect.name != "postgresql":
         yield
         return
-    names = ("enable_seqscan", "plan_cache_mode", "jit", "enable_indexscan", "enable_bitmapscan")
+    names = (
+        "enable_seqscan",
+        "plan_cache_mode",
+        "jit",
+        "max_parallel_workers_per_gather",
+        "enable_indexscan",
+        "enable_bitmapscan",
+    )
     current = ", ".join(f"current_setting('{name}')" for name in names)
     before = db.session.execute(sa.text(f"SELECT {current}")).one()  # nosec B608 - fixed names
     db.session.execute(
         sa.text(
             "SELECT set_config('enable_seqscan', 'off', true), set_config('plan_cache_mode', :p, true), "
-            "set_config('jit', 'off', true)"
+            "set_config('jit', 'off', true), set_config('max_parallel_workers_per_gather', '0', true)"
         ),
         {"p": "force_custom_plan"},
     )
