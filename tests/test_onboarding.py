@@ -100,6 +100,13 @@ def test_art5_invalid_uscc_is_refused_and_nothing_typed_is_lost(applicant):
     assert application().data["basic"]["uscc"] == bad  # saved as typed
 
 
+def test_art5_uscc_typed_in_lower_case_or_with_spaces_is_kept_in_upper_case(applicant):
+    typed = BASIC["uscc"][:6].lower() + " " + BASIC["uscc"][6:].lower()
+    assert post_step(applicant, 1, {**BASIC, "uscc": typed}).status_code == 302
+    assert application().data["basic"]["uscc"] == BASIC["uscc"].upper()
+    assert application().uscc == BASIC["uscc"].upper()
+
+
 def test_inline_uscc_check_returns_the_message_fragment(applicant):
     t = csrf(applicant, "/onboarding/step/1")
     response = applicant.post(
@@ -222,6 +229,7 @@ def test_upload_over_10mb_is_refused_with_a_clear_message(applicant):
     response = post_step(applicant, 2, {"licence": (io.BytesIO(big), "big.pdf"), **qualification()})
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and "超过10MB" in html
+    assert "10.0MB" not in html  # an 11 MB file is not "10.0MB": the size is not claimed at all
     # The qualification typed and uploaded in the same request is kept.
     assert application().data["qualifications"][0]["name"] == "检验检测机构资质认定证书"
     assert application().data["qualifications"][0]["file_id"]

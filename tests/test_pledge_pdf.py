@@ -166,8 +166,20 @@ def test_annex1_second_signature_supersedes_the_first(client, application, owner
 
 
 def test_annex1_unknown_code_is_404(client, owner_client, code):
-    assert client.get("/verify/no-such-code").status_code == 404
+    response = client.get("/verify/no-such-code")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404
+    # Said plainly, with the form to type the code again, the wrong one kept in it.
+    assert "未找到该承诺书" in html and 'name="code"' in html and 'value="no-such-code"' in html
     assert owner_client.get("/pledges/no-such-code.pdf").status_code == 404
+
+
+def test_annex1_verify_without_a_code_offers_a_form_that_leads_to_the_pledge(client, code):
+    html = client.get("/verify").get_data(as_text=True)
+    assert 'name="code"' in html and "未找到该承诺书" not in html
+    response = client.get("/verify", query_string={"code": f"  {code} "})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/verify/{code}")
+    assert "有效" in verify_facts(client, code)
 
 
 def test_pdf_fetcher_serves_only_data_uris_and_print_files(app):

@@ -154,6 +154,20 @@ def test_art11_reasons_are_required_and_nothing_typed_is_lost(applicant, operato
     assert current().state == ApplicationState.SUBMITTED
 
 
+@pytest.mark.parametrize("at", ["00:05", "01:21", "07:59"])
+def test_art10_approved_in_the_small_hours_is_listed_on_that_beijing_date(
+    app, applicant, operator, authority, at
+):
+    """The homepage's 入驻 date is the Beijing date of the approval, also before 08:00 (UTC's yesterday)."""
+    app.config["QZT_CLOCK"] = f"2026-11-25T{at}:00+08:00"
+    act(operator, "recommend_approval", message="资质齐全")
+    assert act(authority, "approve", message="同意入驻").status_code == 302
+    institution = db.session.get(Institution, current().institution_id)
+    assert institution.opened_on == date(2026, 11, 25)
+    html = applicant.get(f"/institutions/{institution.id}").get_data(as_text=True)
+    assert "2026年11月25日入驻" in html
+
+
 def test_operator_cannot_approve(applicant, operator):
     act(operator, "recommend_approval", message="同意")
     response = act(operator, "approve", message="越权")

@@ -9,6 +9,7 @@ from qzt.extensions import db
 from qzt.models import Application, ApplicationRevision, ApplicationState, User
 from qzt.onboarding import draft
 from qzt.pledges import signing, texts
+from qzt.rules import uscc
 from qzt.rules.uploads import UploadRejected
 
 ROWS = {  # row prefix -> (data key, text fields)
@@ -78,7 +79,12 @@ def save_step(application: Application, slug: str, sent: dict, user: User) -> di
         )
     elif slug == "evidence":
         data["evidence"] = _evidence(sent, data.get("evidence", {}), user, errors)
-    elif slug in ("basic", "services", "agents", "declarations"):
+    elif slug == "basic":
+        data.update(sent)
+        code = data["basic"].get("uscc") or ""
+        if uscc.is_valid(code):  # 91440604ma52bj4hbg is kept as 91440604MA52BJ4HBG; a wrong one as typed
+            data["basic"]["uscc"] = uscc.normalize(code)
+    elif slug in ("services", "agents", "declarations"):
         data.update(sent)
     _set_data(application, data)
     return errors

@@ -16,6 +16,7 @@ from qzt.models.institution import AgentRecord, InstitutionRecord, Qualification
 from qzt.review.diff import changes
 from qzt.rules import admission
 from qzt.rules import phone as phones
+from qzt.rules import uscc as uscc_rules
 from qzt.rules.values import parse_date
 
 MAX_INFO_DAYS = 30
@@ -226,7 +227,7 @@ def institution_record(data: dict, opened_on: date) -> InstitutionRecord:
     services = [s for s in data.get("services", []) if s.get("category") in CATEGORY_NAMES]
     return InstitutionRecord(
         name=basic["name"],
-        uscc=basic["uscc"],
+        uscc=uscc_rules.normalize(basic["uscc"]),
         district=basic["district"],
         introduction=basic["introduction"],
         phone=basic["phone"],

@@ -50,9 +50,8 @@ def check(
     label = f"文件“{shown}”" if shown else "文件"
     if not data:
         raise UploadRejected(f"{label}是空文件，请重新选择")
-    if len(data) > MAX_BYTES:
-        size = len(data) / 1024 / 1024
-        raise UploadRejected(f"{label}大小为{size:.1f}MB，超过10MB的上限，请压缩后重新上传")
+    if len(data) > MAX_BYTES:  # callers read no more than MAX_BYTES + 1: the real size is not known
+        raise UploadRejected(f"{label}超过10MB的上限，请压缩后重新上传")
     mime = sniff(data[:8192])
     allowed = IMAGES if images_only else ALLOWED
     if mime not in allowed:
