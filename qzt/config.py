@@ -86,6 +86,7 @@ def from_environment(instance_path: str) -> dict:
         "QZT_CLOCK": os.environ.get("QZT_CLOCK") or None,
         "QZT_PUBLIC_URL": os.environ.get("QZT_PUBLIC_URL") or None,
         "QZT_PROXY_COUNT": _count("QZT_PROXY_COUNT"),
+        "QZT_SCREENING_WORKING_DAYS": _count("QZT_SCREENING_WORKING_DAYS", 5),
         "QZT_REDIS_URL": redis_url(),
         "RATELIMIT_STORAGE_URI": ratelimit_storage(),
         # Redis down: count in this process's memory until it is back (Flask-Limiter retries it), rather

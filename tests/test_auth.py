@@ -96,3 +96,9 @@ def test_overlong_name_is_refused_not_a_server_error(app):
 
     with pytest.raises(AccountError, match="不能超过100个字"):
         create_user(Role.OPERATOR, "13900007777", "名" * 101, "long-enough-1")
+
+
+def test_a_long_account_name_cut_in_the_header_is_whole_in_its_title(login_as):
+    name = "入驻机构管理员（演示：佛山市南海区优睿计量校准技术有限公司）"
+    html = login_as(Role.INSTITUTION, name=name).get("/").get_data(as_text=True)
+    assert f'title="我的账号：{name}">{name}</a>' in html

@@ -89,6 +89,7 @@ MATRIX = {
     ("GET", "api.openapi_document"): ALL,
     ("GET", "onboarding.privacy"): ALL,
     ("GET", "pledges.verify"): ALL,
+    ("GET", "pledges.verify_form"): ALL,
     ("GET", "onboarding.register"): ALL,
     ("GET", "auth.login"): ALL,
     ("POST", "auth.login"): dict.fromkeys(ROLES, 422),  # empty form: says what to fill in

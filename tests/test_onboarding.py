@@ -340,6 +340,16 @@ def test_art10_complete_signed_application_is_submitted(applicant):
     assert app_.state == ApplicationState.SUBMITTED and len(app_.revisions) == 1
     html = applicant.get("/onboarding").get_data(as_text=True)
     assert "待初审" in html and "下载承诺书PDF" in html and "/verify/" in html
+    assert f"QZT-{app_.id:06d}" in html and "初审一般在 5 个工作日内完成" in html
+    # [撤回申请] only opens the confirmation; the button that withdraws says so.
+    assert "<summary>撤回申请</summary>" in html and "确认撤回申请" in html
+
+
+def test_art10_screening_time_told_to_the_applicant_comes_from_the_setting(app, applicant):
+    app.config["QZT_SCREENING_WORKING_DAYS"] = 3
+    fill_everything(applicant)
+    submit(applicant)
+    assert "初审一般在 3 个工作日内完成" in applicant.get("/onboarding").get_data(as_text=True)
 
 
 def test_annex1_editing_after_signing_requires_signing_again(applicant):

@@ -1,5 +1,6 @@
 """Screening and deciding applications (Art. 3, 10–12): the staff queue, transitions, conflicts, notices."""
 
+import copy
 from datetime import date
 
 import pytest
@@ -166,6 +167,22 @@ def test_art10_approved_in_the_small_hours_is_listed_on_that_beijing_date(
     assert institution.opened_on == date(2026, 11, 25)
     html = applicant.get(f"/institutions/{institution.id}").get_data(as_text=True)
     assert "2026年11月25日入驻" in html
+    # The applicant's page says it is done and what comes next (Art. 13: 5 working days, to 2 December).
+    status = applicant.get("/onboarding").get_data(as_text=True)
+    assert "入驻申请已通过" in status and "2026年12月02日" in status and "第十三条" in status
+    assert "将对申请进行初审" not in status
+
+
+def test_art8_client_list_keeps_its_lines_on_the_staff_page(applicant, operator):
+    application = current()
+    data = copy.deepcopy(application.data)
+    data["evidence"]["client_list"] = (
+        "佛山市甲公司：质量管理体系咨询，2025年3月\n佛山市乙公司：品牌培育，2025年9月"
+    )
+    application.data = data
+    db.session.commit()
+    page = operator.get(f"/staff/applications/{application.id}").get_data(as_text=True)
+    assert '<div class="prewrap">佛山市甲公司：质量管理体系咨询，2025年3月\n佛山市乙公司' in page
 
 
 def test_operator_cannot_approve(applicant, operator):

@@ -110,6 +110,11 @@ class Application(db.Model):
     def is_editable(self) -> bool:
         return self.state in EDITABLE_STATES
 
+    @property
+    def number(self) -> str:
+        """申请编号, what the applicant quotes on the phone: fixed from creation."""
+        return f"QZT-{self.id:06d}"
+
 
 class ApplicationRevision(db.Model):
     """What the applicant submitted, each time it submitted: reviewers compare revisions."""

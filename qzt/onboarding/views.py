@@ -1,6 +1,6 @@
 """Registration and the onboarding wizard (Art. 5–10)."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from qzt.auth import codes, sessions
@@ -8,6 +8,7 @@ from qzt.auth.permissions import applicant_required
 from qzt.auth.services import AccountError, create_user, register_enterprise
 from qzt.auth.views import request_code
 from qzt.core import clock, files
+from qzt.core.calendar import work_calendar
 from qzt.core.http import client_ip, safe_next
 from qzt.core.limits import GUESSING
 from qzt.extensions import db, limiter
@@ -17,7 +18,7 @@ from qzt.onboarding.forms import STEP_FORMS, FieldCheckForm, RegisterForm
 from qzt.pledges import signing, texts
 from qzt.pledges.forms import PledgeForm
 from qzt.rules import codes as code_rules
-from qzt.rules import eligibility
+from qzt.rules import eligibility, upkeep
 from qzt.rules.uploads import UploadRejected
 
 
@@ -76,12 +77,15 @@ def start():
     if application.is_editable:
         return redirect(url_for("onboarding.step", number=application.step))
     institution = application.institution
+    listed = institution is not None and institution.is_listed and institution.opened_on is not None
     return render_template(
         "onboarding/status.html",
         application=application,
         signature=signing.latest(application),
         withdrawal=WithdrawalRequest.open_for(institution) if institution else None,
         new_pledge=texts.current() if services.needs_new_signature(application) else None,
+        screening_days=current_app.config.get("QZT_SCREENING_WORKING_DAYS", 5),
+        homepage_due=upkeep.deadline(institution.opened_on, work_calendar()) if listed else None,
     )
 
 
