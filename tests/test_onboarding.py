@@ -1,6 +1,7 @@
 """The onboarding wizard and the e-pledge (Art. 5–10, Annex 1)."""
 
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -88,6 +89,17 @@ def test_every_step_saves_and_the_applicant_resumes_where_they_stopped(applicant
     html = applicant.get("/onboarding/step/3").get_data(as_text=True)
     assert 'value="长度校准"' in html
     assert application().data["basic"]["name"] == BASIC["name"]
+
+
+def test_art6_art7_steps_open_with_the_rows_the_articles_require(applicant):
+    services = applicant.get("/onboarding/step/3").get_data(as_text=True)
+    for i in range(2):  # Art. 7: at least two featured items
+        assert f'name="s-{i}-title"' in services
+        assert re.search(rf'name="s-{i}-featured" type="checkbox" value="y" checked', services)
+    assert 'name="s-2-title"' not in services
+    agents = applicant.get("/onboarding/step/4").get_data(as_text=True)
+    assert 'name="a-0-name"' in agents and 'name="a-1-name"' not in agents  # Art. 6: at least one
+    assert application().data["services"] == []  # shown, not saved until sent
 
 
 def test_art5_invalid_uscc_is_refused_and_nothing_typed_is_lost(applicant):

@@ -89,13 +89,25 @@ def start():
     )
 
 
+def _starting_rows(step, data: dict) -> dict:
+    """Steps 3 and 4 open with the rows the articles ask for at least, empty: two featured service
+    items (Art. 7) and one customer-service agent (Art. 6). Shown only; saved when sent."""
+    if step.slug == "services" and not data.get("services"):
+        blank = {**dict.fromkeys(draft.SERVICE_FIELDS, ""), "featured": True}
+        return {**data, "services": [dict(blank) for _ in range(eligibility.FEATURED_MIN)]}
+    if step.slug == "agents" and not data.get("agents"):
+        blank = dict.fromkeys(draft.AGENT_FIELDS, "")
+        return {**data, "agents": [dict(blank) for _ in range(eligibility.AGENTS_MIN)]}
+    return data
+
+
 def _render_step(application, step, errors, status=200, pledge_form=None):
     data, today = application.data, clock.today()
     steps = draft.steps_for(data)
     numbers = [s.number for s in steps]
     context = {
         "application": application,
-        "data": data,
+        "data": _starting_rows(step, data),
         "step": step,
         "steps": steps,
         "errors": errors,
