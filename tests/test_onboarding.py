@@ -102,6 +102,15 @@ def test_art6_art7_steps_open_with_the_rows_the_articles_require(applicant):
     assert application().data["services"] == []  # shown, not saved until sent
 
 
+def test_required_fields_are_marked_for_eyes_and_screen_readers(applicant):
+    html = applicant.get("/onboarding/step/1").get_data(as_text=True)
+    assert '<label for="name" class="required">机构名称</label>' in html
+    assert re.search(r'<input id="name" name="name"[^>]*aria-required="true"', html)
+    assert "为必填项" in html
+    agents = applicant.get("/onboarding/step/4").get_data(as_text=True)
+    assert '<label for="a-0-phone" class="required">客服手机号码</label>' in agents
+
+
 def test_art5_invalid_uscc_is_refused_and_nothing_typed_is_lost(applicant):
     bad = BASIC["uscc"][:-1] + ("0" if BASIC["uscc"][-1] != "0" else "1")
     response = post_step(applicant, 1, {**BASIC, "uscc": bad})
