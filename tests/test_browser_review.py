@@ -150,9 +150,10 @@ def test_admission_from_screening_to_listing(people, live_server, submitted, sta
         f"请补充CNAS认可证书附表（能力范围）（截止 {deadline.isoformat()}）"
     )
     log = page.locator("section", has=page.get_by_role("heading", name="操作记录")).locator("tbody tr")
-    expect(log).to_have_count(2)
-    expect(log.first).to_have_text(re.compile(rf"{OPERATOR[1]}\s*领取\s*$"))
-    expect(log.nth(1)).to_have_text(
+    expect(log).to_have_count(3)
+    expect(log.first).to_have_text(re.compile(r"提交申请\s*草稿 → 待初审\s*首次提交"))  # the applicant's own
+    expect(log.nth(1)).to_have_text(re.compile(rf"{OPERATOR[1]}\s*领取\s*$"))
+    expect(log.nth(2)).to_have_text(
         re.compile(rf"{OPERATOR[1]}\s*要求补充材料\s*待初审 → 待补充材料\s*请补充CNAS")
     )
 

@@ -7,7 +7,7 @@ import pytest
 from onboarding_helpers import BASIC, fill_everything, post_step, register, sign, submit
 from shared_fixtures import csrf
 
-from qzt.core import clock
+from qzt.core import audit, clock
 from qzt.directory.search import Filters, search
 from qzt.extensions import db
 from qzt.models import (
@@ -144,6 +144,12 @@ def test_art11_more_information_loop_with_revision_diff(applicant, operator):
     assert application.state == ApplicationState.SUBMITTED and len(application.revisions) == 2
     page = operator.get(f"/staff/applications/{application.id}").get_data(as_text=True)
     assert "与上次提交相比的修改" in page and "basic.address" in page and "大良街道新城区8号" in page
+    # The audit log holds both submissions, by the applicant, each with the version it froze.
+    submissions = [r for r in audit.history(application) if r.action == "submit"]
+    assert [r.note for r in submissions] == ["首次提交", "补充材料后重新提交（第2版）"]
+    assert all(r.actor_id == application.applicant_id for r in submissions)
+    assert [r.after["revision"] for r in submissions] == [1, 2]
+    assert "补充材料后重新提交（第2版）" in page
 
 
 def test_art11_reasons_are_required_and_nothing_typed_is_lost(applicant, operator):

@@ -4,7 +4,7 @@ import copy
 import re
 from datetime import date
 
-from qzt.core import clock, files
+from qzt.core import audit, clock, files
 from qzt.extensions import db
 from qzt.models import Application, ApplicationRevision, ApplicationState, User
 from qzt.onboarding import draft
@@ -174,12 +174,14 @@ def problems(application: Application, today: date) -> list[tuple[int, str]]:
     return found
 
 
-def submit(application: Application, today: date) -> ApplicationRevision:
-    """Submit (or resubmit after more information was asked for) a complete, signed application."""
+def submit(application: Application, today: date, ip: str = "") -> ApplicationRevision:
+    """Submit (or resubmit after more information was asked for) a complete, signed application; the
+    audit log records each submission with the version it froze."""
     if not application.is_editable:
         raise SubmitRefused(["申请已提交，当前状态不能再次提交"])
     if found := problems(application, today):
         raise SubmitRefused([message for _step, message in found])
+    before = application.state.value
     revision = ApplicationRevision(
         application=application,
         number=len(application.revisions) + 1,
@@ -190,4 +192,14 @@ def submit(application: Application, today: date) -> ApplicationRevision:
     application.state = ApplicationState.SUBMITTED
     application.submitted_at = clock.now()
     db.session.flush()
+    note = "首次提交" if revision.number == 1 else f"补充材料后重新提交（第{revision.number}版）"
+    audit.record(
+        application.applicant,
+        "submit",
+        application,
+        before={"state": before},
+        after={"state": "submitted", "revision": revision.number, "sha256": revision.snapshot_sha256},
+        note=note,
+        ip=ip,
+    )
     return revision

@@ -223,7 +223,7 @@ def submit():
     """[提交申请]: refused with the list of what is missing."""
     application = services.application_for(current_user)
     try:
-        services.submit(application, clock.today())
+        services.submit(application, clock.today(), ip=client_ip())
     except services.SubmitRefused:
         return _render_step(application, draft.SUMMARY_STEP, {}, 422)
     db.session.commit()
