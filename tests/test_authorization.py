@@ -88,6 +88,7 @@ MATRIX = {
     ("GET", "api.institution"): ALL,
     ("GET", "api.openapi_document"): ALL,
     ("GET", "onboarding.privacy"): ALL,
+    ("GET", "onboarding.guide"): ALL,
     ("GET", "pledges.verify"): ALL,
     ("GET", "pledges.verify_form"): ALL,
     ("GET", "onboarding.register"): ALL,

@@ -111,6 +111,27 @@ def test_required_fields_are_marked_for_eyes_and_screen_readers(applicant):
     assert '<label for="a-0-phone" class="required">客服手机号码</label>' in agents
 
 
+def test_art10_guide_tells_who_may_join_what_to_prepare_and_how_long_it_takes(app, client):
+    app.config["QZT_SCREENING_WORKING_DAYS"] = 4
+    html = client.get("/guide").get_data(as_text=True)
+    for expected in (
+        "独立法人资格",
+        "1–2 名在线客服人员",
+        "2–3 项优势服务项目",
+        "营业执照或法人证书",
+        "客户名录",
+    ):
+        assert expected in html
+    assert "一般在 4 个工作日内完成" in html and "5 个工作日内完善机构信息" in html
+    assert "6 个月适应期" in html and "60 分合格" in html
+    assert 'href="/register"' in html  # a visitor starts by registering
+    assert 'href="/guide"' in client.get("/register").get_data(as_text=True)
+
+
+def test_the_wizard_links_the_guide(applicant):
+    assert 'href="/guide"' in applicant.get("/onboarding/step/1").get_data(as_text=True)
+
+
 def test_art5_invalid_uscc_is_refused_and_nothing_typed_is_lost(applicant):
     bad = BASIC["uscc"][:-1] + ("0" if BASIC["uscc"][-1] != "0" else "1")
     response = post_step(applicant, 1, {**BASIC, "uscc": bad})

@@ -17,8 +17,8 @@ from qzt.onboarding import bp, draft, services
 from qzt.onboarding.forms import STEP_FORMS, FieldCheckForm, RegisterForm
 from qzt.pledges import signing, texts
 from qzt.pledges.forms import PledgeForm
+from qzt.rules import assessment, eligibility, upkeep
 from qzt.rules import codes as code_rules
-from qzt.rules import eligibility, upkeep
 from qzt.rules.uploads import UploadRejected
 
 
@@ -60,6 +60,22 @@ def register():
             flash("注册成功，请填写入驻申请", "success")
             return redirect(url_for("onboarding.start"))
     return page(), 422 if form.errors else 200
+
+
+@bp.get("/guide")
+def guide():
+    """入驻指南: who may join, the requirements and materials, the steps and their times, from the
+    regulation; for anyone, before registering."""
+    return render_template(
+        "onboarding/guide.html",
+        screening_days=current_app.config.get("QZT_SCREENING_WORKING_DAYS", 5),
+        homepage_days=upkeep.DEADLINE_WORKING_DAYS,
+        featured=(eligibility.FEATURED_MIN, eligibility.FEATURED_MAX),
+        agents=(eligibility.AGENTS_MIN, eligibility.AGENTS_MAX),
+        grace_months=assessment.GRACE_MONTHS,
+        cycle_months=assessment.CYCLE_MONTHS,
+        pass_score=assessment.PASS_SCORE,
+    )
 
 
 @bp.get("/privacy")
