@@ -113,7 +113,9 @@ def test_every_state_has_a_way_out_or_is_final():
 
 def test_art10_screening_decision_listing(applicant, operator, authority):
     assert current().state == ApplicationState.SUBMITTED
-    assert BASIC["name"] in operator.get("/staff/applications").get_data(as_text=True)
+    queue = operator.get("/staff/applications").get_data(as_text=True)
+    assert BASIC["name"] in queue
+    assert '<td data-label="已等待">' in queue  # on a phone each row is a card naming its cells
     assert (
         act(operator, "recommend_approval", message="资质齐全，信用良好（信用中国已核查）").status_code == 302
     )
