@@ -483,7 +483,7 @@ class _SqliteIndex:
 
 class _PostgresIndex:
     """GIN over the term arrays: for each word, the field's array holds one of its alternatives' terms;
-    the body's holds the required ones."""
+    the tags (in the row) hold the required ones, the filters' found through the body's index too."""
 
     def __init__(self, term_sets: list[list[list[str]]], required: list[str]):
         self.term_sets, self.required = term_sets, required
