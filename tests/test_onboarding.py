@@ -132,6 +132,27 @@ def test_the_wizard_links_the_guide(applicant):
     assert 'href="/guide"' in applicant.get("/onboarding/step/1").get_data(as_text=True)
 
 
+def test_error_summary_follows_the_form_and_each_item_jumps_to_its_field(applicant):
+    response = post_step(applicant, 1, {**BASIC, "address": "", "uscc": "123"})
+    html = response.get_data(as_text=True)
+    summary = html[html.index('class="form-errors"') : html.index("</ul>", html.index('class="form-errors"'))]
+    links = re.findall(r'<a href="#([\w-]+)">', summary)
+    assert links == ["uscc", "address"]  # the form's order, not the checks' (address is checked first)
+    assert 'id="uscc"' in html and 'id="address"' in html
+
+
+def test_error_summary_orders_rows_and_points_at_the_step_message():
+    from qzt.onboarding.draft import in_form_order
+
+    errors = {"s-1-title": "b", "services": "a", "s-0-title": "c", "s-0-category": "d"}
+    assert [(k, anchor) for k, anchor, _ in in_form_order(errors)] == [
+        ("services", "services-msg"),
+        ("s-0-category", "s-0-category"),
+        ("s-0-title", "s-0-title"),
+        ("s-1-title", "s-1-title"),
+    ]
+
+
 def test_art5_invalid_uscc_is_refused_and_nothing_typed_is_lost(applicant):
     bad = BASIC["uscc"][:-1] + ("0" if BASIC["uscc"][-1] != "0" else "1")
     response = post_step(applicant, 1, {**BASIC, "uscc": bad})

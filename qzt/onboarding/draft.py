@@ -4,6 +4,7 @@ No Flask here. Values are kept as the user typed them (strings), so that nothing
 step has errors; errors are keyed by the form field names the templates use.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -221,6 +222,31 @@ def declarations_errors(data: dict, _today: date | None = None) -> dict[str, str
         for key, text in eligibility.DECLARATIONS.items()
         if not declarations.get(key)
     }
+
+
+# Messages about a step's rows as a whole, shown above them (their element is `<key>-msg`).
+GROUP_KEYS = ("services", "agents")
+ROW_FIELDS = {"q": (*QUALIFICATION_FIELDS, "file"), "s": (*SERVICE_FIELDS, "featured"), "a": AGENT_FIELDS}
+_ROW_KEY = re.compile(r"^([qsa])-(\d+)-(\w+)$")
+
+
+def in_form_order(errors: dict[str, str]) -> list[tuple[str, str, str]]:
+    """A step's errors as the form shows its fields, top to bottom: (key, the element to jump to,
+    message). The step's own messages first, then the fields, row by row; the rest as they came."""
+
+    def position(key: str) -> tuple[int, int, int]:
+        if key in GROUP_KEYS:
+            return (0, 0, 0)
+        if key in BASIC_FIELDS:
+            return (1, BASIC_FIELDS.index(key), 0)
+        if match := _ROW_KEY.match(key):
+            fields = ROW_FIELDS[match[1]]
+            field = fields.index(match[3]) if match[3] in fields else len(fields)
+            return (2, int(match[2]), field)
+        return (3, 0, 0)
+
+    ordered = sorted(errors.items(), key=lambda item: position(item[0]))
+    return [(key, f"{key}-msg" if key in GROUP_KEYS else key, message) for key, message in ordered]
 
 
 VALIDATORS = {

@@ -127,6 +127,7 @@ def _render_step(application, step, errors, status=200, pledge_form=None):
         "step": step,
         "steps": steps,
         "errors": errors,
+        "error_list": draft.in_form_order(errors),
         "done": draft.done_steps(data, today, pledge_signed=services.pledge_problem(application) is None),
         "position": numbers.index(step.number) + 1 if step.number in numbers else 1,
         "prev_number": draft.neighbour(data, step, -1),
