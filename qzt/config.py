@@ -1,6 +1,7 @@
-"""Settings from the environment: DATABASE_URL, SECRET_KEY, QZT_PAGE_CACHE, QZT_CLOCK, QZT_PUBLIC_URL,
-QZT_PROXY_COUNT, QZT_REDIS_URL, QZT_RATELIMIT_STORAGE_URL, QZT_LOG_FORMAT, QZT_STORAGE_URL and
-QZT_S3_*."""
+"""Settings from the environment: DATABASE_URL, SECRET_KEY, QZT_PAGE_CACHE, QZT_FRAGMENT_CACHE, QZT_CLOCK,
+QZT_PUBLIC_URL, QZT_PROXY_COUNT, QZT_REDIS_URL, QZT_RATELIMIT_STORAGE_URL, QZT_LOG_FORMAT,
+QZT_STORAGE_URL and QZT_S3_*, and the footer's QZT_OPERATOR_HOTLINE, QZT_OPERATOR_HOURS, QZT_ICP_NUMBER
+and QZT_SITE_CODE; QZT_WECHAT_* for the WeChat official account."""
 
 import os
 import secrets
@@ -71,6 +72,21 @@ STORAGE_SETTINGS = (
     "QZT_S3_ADDRESSING_STYLE",
 )
 
+# The footer: the operator's hotline and its hours, the ICP filing number (ICP备案号) and the government
+# site code (网站标识码).
+FOOTER_SETTINGS = ("QZT_OPERATOR_HOTLINE", "QZT_OPERATOR_HOURS", "QZT_ICP_NUMBER", "QZT_SITE_CODE")
+
+
+# The WeChat official account (qzt.wechat): web authorization, its menu and subscription notices. Unset
+# APPID or SECRET: no WeChat at all. The two base URLs are WeChat's own; tests point them at a fake.
+WECHAT_SETTINGS = {
+    "QZT_WECHAT_APPID": None,
+    "QZT_WECHAT_SECRET": None,
+    "QZT_WECHAT_API_BASE": "https://api.weixin.qq.com/",
+    "QZT_WECHAT_OAUTH_BASE": "https://open.weixin.qq.com/connect/",
+    "QZT_WECHAT_TEMPLATES": None,  # JSON: notice kind -> subscription template id
+}
+
 
 def from_environment(instance_path: str) -> dict:
     return {
@@ -83,6 +99,7 @@ def from_environment(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,
         "PER_PAGE": 20,
         "PAGE_CACHE": os.environ.get("QZT_PAGE_CACHE", "1") != "0",
+        "FRAGMENT_CACHE": os.environ.get("QZT_FRAGMENT_CACHE", "1") != "0",
         "QZT_CLOCK": os.environ.get("QZT_CLOCK") or None,
         "QZT_PUBLIC_URL": os.environ.get("QZT_PUBLIC_URL") or None,
         "QZT_PROXY_COUNT": _count("QZT_PROXY_COUNT"),
@@ -96,5 +113,9 @@ def from_environment(instance_path: str) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         "QZT_LOG_FORMAT": os.environ.get("QZT_LOG_FORMAT") or "text",
         "QZT_STATEMENT_TIMEOUT_MS": _count("QZT_STATEMENT_TIMEOUT_MS", default=5000),
+        # The footer's 联系我们 and the filing numbers every Chinese government-run site shows; each line
+        # is left out while its setting is unset.
+        **{name: (os.environ.get(name) or "").strip() or None for name in FOOTER_SETTINGS},
         **{name: os.environ.get(name) or None for name in STORAGE_SETTINGS},
+        **{name: os.environ.get(name) or default for name, default in WECHAT_SETTINGS.items()},
     }

@@ -71,3 +71,34 @@ def test_history_restore_gets_the_full_page_even_after_a_fragment(client, make_i
         "/directory?q=检测", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
     )
     assert "<html" in restore.get_data(as_text=True)
+
+
+def test_result_cards_are_reused_for_logged_in_users_and_change_at_once(
+    app, client, make_institution, make_user
+):
+    """The card fragments (qzt.core.fragments) serve users the page cache does not: a logged-in visit
+    after an edit shows the edit, and a card is kept per set of search words (the highlights differ)."""
+    inst = make_institution("佛山市片段计量所", services=[("metrology", "计量校准服务", "", True)])
+    make_user(Role.ENTERPRISE, phone="13900007777")
+    log_in(client, "13900007777")
+    plain = client.get("/directory").get_data(as_text=True)
+    assert "佛山市片段计量所" in plain and "<mark>" not in plain
+    marked = client.get("/directory?q=计量").get_data(as_text=True)
+    assert "<mark>计量</mark>" in marked
+    assert "<mark>" not in client.get("/directory").get_data(as_text=True)
+    inst.name = "佛山市片段计量研究院"
+    db.session.commit()
+    assert "佛山市片段计量研究院" in client.get("/directory").get_data(as_text=True)
+    api = client.get("/api/v1/institutions?q=计量").get_json()
+    assert api["items"][0]["name"] == "佛山市片段计量研究院"
+    inst.services[0].title = "长度计量校准"
+    db.session.commit()
+    api = client.get("/api/v1/institutions?q=计量").get_json()
+    assert api["items"][0]["services"][0]["title"] == "长度计量校准"
+
+
+def test_fragment_cache_can_be_turned_off(app, client, make_institution):
+    app.config["FRAGMENT_CACHE"] = False
+    make_institution("佛山市无缓存检测所")
+    assert "佛山市无缓存检测所" in page_text(client.get("/directory?q=检测"))
+    assert client.get("/api/v1/institutions?q=检测").get_json()["items"][0]["name"] == "佛山市无缓存检测所"

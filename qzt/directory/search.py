@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -42,7 +43,7 @@ class Filters:
 
 @dataclass(frozen=True)
 class Page:
-    items: list[Institution]
+    ids: list[int]
     total: int
     page: int
     per_page: int
@@ -56,6 +57,12 @@ class Page:
     categories: list[str] = field(default_factory=list)
     # More than CAP institutions match: `total` is CAP, and the pages end there.
     capped: bool = False
+
+    @cached_property
+    def items(self) -> list[Institution]:
+        """The institutions of this page, loaded on first use (a page drawn from the fragment cache
+        needs none of them)."""
+        return by_ids(self.ids)
 
     @property
     def pages(self) -> int:
@@ -256,7 +263,7 @@ def search(filters: Filters, page: int = 1, per_page: int = 20) -> Page:
     start = (page - 1) * per_page
     if not query_words:
         if filters.q.strip():  # only punctuation or symbols: nothing can match
-            return Page(items=[], total=0, page=page, per_page=per_page)
+            return Page(ids=[], total=0, page=page, per_page=per_page)
         stmt = _listed(filters)
         if filters.district:
             total = (
@@ -270,7 +277,7 @@ def search(filters: Filters, page: int = 1, per_page: int = 20) -> Page:
             )
             total = _tally(key)
         ids = list(db.session.scalars(stmt.offset(start).limit(per_page)))
-        return Page(items=_by_ids(ids), total=total, page=page, per_page=per_page)
+        return Page(ids=ids, total=total, page=page, per_page=per_page)
 
     details: dict = {"words": query_words}
     required = _required(filters)
@@ -294,7 +301,7 @@ def _search_words(filters, query_words, required, page, per_page, details) -> Pa
         details["correction"] = corrected = _correction(query_words, required)
         meant = search_query.words(corrected) if corrected else query_words
         details["categories"] = search_query.suggest_categories(meant, CATEGORY_NAMES)
-    return Page(items=_by_ids(ids), total=total, page=page, per_page=per_page, **details)
+    return Page(ids=ids, total=total, page=page, per_page=per_page, **details)
 
 
 @contextmanager
@@ -431,7 +438,8 @@ def _correction(query_words: tuple[Word, ...], required: list[str]) -> str | Non
     return None
 
 
-def _by_ids(ids: list[int]) -> list[Institution]:
+def by_ids(ids: list[int]) -> list[Institution]:
+    """The institutions of `ids` with their services, in the order of `ids`."""
     if not ids:
         return []
     rows = db.session.scalars(

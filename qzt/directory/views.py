@@ -1,7 +1,8 @@
 """The public directory: home page, listing with search and filters, institution homepages."""
 
-from flask import abort, current_app, render_template, request, url_for
+from flask import abort, current_app, get_template_attribute, render_template, request, url_for
 
+from qzt.core import fragments
 from qzt.core.http import is_fragment
 from qzt.core.pagecache import cached_for_anonymous
 from qzt.directory import bp, forms, search
@@ -26,8 +27,16 @@ def listing():
     """Listed institutions by search, category and district; htmx gets only the results."""
     query = forms.parse(request.args, current_app.config["PER_PAGE"])
     page = search.search(query.filters, query.page, query.per_page)
+    cards = fragments.each("card", page.ids, page.words, lambda ids: _cards(ids, page.words))
     template = "directory/_results.html" if is_fragment() else "directory/listing.html"
-    return render_template(template, query=query, filters=query.filters, page=page, page_url=_page_url)
+    return render_template(
+        template, query=query, filters=query.filters, page=page, cards=cards, page_url=_page_url
+    )
+
+
+def _cards(ids: list[int], words: tuple) -> dict:
+    card = get_template_attribute("directory/_card.html", "card")
+    return {inst.id: card(inst, words) for inst in search.by_ids(ids)}
 
 
 def _page_url(filters: search.Filters, page: int) -> str:

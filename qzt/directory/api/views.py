@@ -2,7 +2,8 @@
 
 from flask import Response, abort, current_app, request
 
-from qzt.core import clock
+from qzt.core import clock, fragments
+from qzt.core.http import public_base
 from qzt.core.requestlog import request_id
 from qzt.data.catalog import CATEGORIES, DISTRICTS
 from qzt.directory import forms, search
@@ -49,7 +50,7 @@ def institutions():
     page = search.search(query.filters, query.page, query.per_page)
     return json_response(
         {
-            "items": [serializers.search_item(inst, page.words) for inst in page.items],
+            "items": fragments.each("api-item", page.ids, (public_base(), page.words), _items(page.words)),
             "total": page.total,
             "total_capped": page.capped,
             "page": page.page,
@@ -60,6 +61,13 @@ def institutions():
             "suggested_categories": page.categories,
         }
     )
+
+
+def _items(words: tuple):
+    def make(ids: list[int]) -> dict:
+        return {inst.id: serializers.search_item(inst, words) for inst in search.by_ids(ids)}
+
+    return make
 
 
 @bp.get("/institutions/<id:institution_id>")
