@@ -288,12 +288,13 @@ def search(filters: Filters, page: int = 1, per_page: int = 20) -> Page:
 def _search_words(filters, query_words, required, page, per_page, details) -> Page:
     start = (page - 1) * per_page
     index = _index(query_words, required)
-    ids, total = _matching(index, start, per_page)
+    ids, found = _matching(index, start, per_page)
+    total = found
     if total > CAP:
         total, details["capped"] = CAP, True
         ids = ids[: max(0, CAP - start)]  # the pages end at the CAPth result
     if total:
-        details["synonyms"] = _synonyms_used(index, query_words, required, ids)
+        details["synonyms"] = _synonyms_used(query_words, required, ids, found)
     elif len(query_words) > 1:
         ids, total = _most_words(query_words, required, start, per_page)
         details["partial"] = total > 0
@@ -389,14 +390,17 @@ def _ranked(index, end: int) -> list[tuple[int, int]]:
     return ranked
 
 
-def _synonyms_used(index, query_words: tuple[Word, ...], required: list[str], page_ids: list[int]) -> tuple:
+def _synonyms_used(
+    query_words: tuple[Word, ...], required: list[str], page_ids: list[int], found: int
+) -> tuple:
     """The words whose synonyms were searched too, when that changed the result: found more than the
-    words alone, or, when both find more than CAP, put on the page one the words alone do not find."""
+    words alone (`found` matches with them, CAP + 1 meaning more), or, when both find more than CAP, put
+    on the page one the words alone do not find."""
     expanded = tuple((w.text, w.synonyms) for w in query_words if w.synonyms)
     if not expanded:
         return ()
     alone = _index(query_words, required, synonyms=False)
-    found, found_alone = index.count("body", CAP + 1), alone.count("body", CAP + 1)
+    found_alone = alone.count("body", CAP + 1)
     if found > found_alone:
         beyond = True
     else:
