@@ -228,7 +228,8 @@ def optimize_index() -> None:
     that a query reads one doclist per term rather than one per segment (at 100,000 institutions a
     filtered search went from 115 to 15 ms). PostgreSQL's GIN needs nothing of the kind."""
     if db.engine.dialect.name == "sqlite":
-        db.session.execute(sa.text("INSERT INTO search_fts(search_fts) VALUES ('optimize')"))
+        for table in ("search_fts", *(f"search_fts_{field}" for field in OWN_TABLES)):
+            db.session.execute(sa.text(f"INSERT INTO {table}({table}) VALUES ('optimize')"))  # nosec B608
         db.session.commit()
 
 
@@ -458,9 +459,14 @@ def by_ids(ids: list[int]) -> list[Institution]:
 FIELDS = ("name", "head", "service", "body")
 
 
+# SQLite: fields with an FTS5 table of their own (migration 0024), beside search_fts over every field.
+OWN_TABLES = ("name", "head")
+
+
 class _SqliteIndex:
     """FTS5 over the term columns: for each word, one of its alternatives' terms all present, in the
-    field asked for (FIELDS), beside the required terms."""
+    field asked for (FIELDS), beside the required terms. The name and the head are asked in tables of
+    their own: a column filter on search_fts would read every posting of a word common in bodies."""
 
     def __init__(self, term_sets: list[list[list[str]]], required: list[str]):
         self.term_sets, self.required = term_sets, required
@@ -470,8 +476,13 @@ class _SqliteIndex:
         )
 
     def _match(self, field: str) -> str:
-        listed = " AND ".join(f'body_terms : "{t}"' for t in self.required)
+        tags = "tag_terms" if field in OWN_TABLES else "body_terms"
+        listed = " AND ".join(f'{tags} : "{t}"' for t in self.required)
         return f"{self._in(field)} AND {listed}"
+
+    @staticmethod
+    def _table(field: str) -> str:
+        return f"search_fts_{field}" if field in OWN_TABLES else "search_fts"
 
     def _in(self, field: str) -> str:
         return f"{field}_terms : ({self.words})"
@@ -484,12 +495,14 @@ class _SqliteIndex:
 
     def count(self, field: str, cap: int) -> int:
         """How many match, or `cap` when at least that many do (a LIMITed scan)."""
-        sql = "SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH :m LIMIT :cap)"
+        t = self._table(field)
+        sql = f"SELECT count(*) FROM (SELECT rowid FROM {t} WHERE {t} MATCH :m LIMIT :cap)"  # nosec B608
         return db.session.scalar(sa.text(sql), {"m": self._match(field), "cap": cap}) or 0
 
     def ids(self, field: str, limit: int) -> list[int]:
         """The first `limit` matching ids, by id."""
-        sql = "SELECT rowid FROM search_fts WHERE search_fts MATCH :m ORDER BY rowid LIMIT :l"
+        t = self._table(field)
+        sql = f"SELECT rowid FROM {t} WHERE {t} MATCH :m ORDER BY rowid LIMIT :l"  # nosec B608
         return list(db.session.scalars(sa.text(sql), {"m": self._match(field), "l": limit}))
 
 

@@ -269,8 +269,9 @@ class ServiceAgent(_InstitutionPart, db.Model):
 class SearchDocument(db.Model):
     """An institution's text as search terms (qzt.rules.search_terms), indexed per database.
 
-    SQLite mirrors it into the FTS5 table search_fts by triggers; PostgreSQL has GIN indexes on
-    the term arrays. Both are created in the migration.
+    SQLite mirrors it into FTS5 tables by triggers (search_fts over every field; search_fts_name and
+    search_fts_head over one each); PostgreSQL has GIN indexes on the term arrays. Both are created in
+    the migrations.
     """
 
     __tablename__ = "search_documents"
