@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app app
 PORT ?= 5000
 export PORT
 
-.PHONY: run test test-sqlite test-postgresql setup system system-test database demo bench lint clean
+.PHONY: run test test-sqlite test-postgresql setup vendor system system-test database demo bench lint clean
 
 run: setup database
 	@$(FLASK) qzt accounts
@@ -26,7 +26,10 @@ test-sqlite:
 test-postgresql:
 	$(BIN)/pytest --db postgresql
 
-setup: system $(VENV)/.installed static/vendor/htmx.min.js
+# Front-end packages from the npm registry (package.json, exact versions), copied into static/vendor.
+VENDOR := static/vendor/htmx.min.js static/vendor/signature_pad.umd.min.js
+
+setup: system $(VENV)/.installed vendor
 
 system:
 	@scripts/system-packages.sh run
@@ -46,6 +49,12 @@ node_modules/.package-lock.json: package.json package-lock.json
 static/vendor/htmx.min.js: node_modules/.package-lock.json
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+static/vendor/signature_pad.umd.min.js: node_modules/.package-lock.json
+	mkdir -p static/vendor
+	cp node_modules/signature_pad/dist/signature_pad.umd.min.js $@
+
+vendor: $(VENDOR)
 
 database: setup
 	$(FLASK) db upgrade

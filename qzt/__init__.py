@@ -72,6 +72,7 @@ AREAS = (
     "supervision",
     "assessments",
     "statistics",
+    "wechat",
 )
 
 

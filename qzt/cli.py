@@ -3,6 +3,7 @@
 Like create_app, this module composes the areas: it may import any of them."""
 
 import functools
+import json
 import sys
 import time
 from itertools import islice
@@ -11,7 +12,7 @@ from typing import NoReturn
 
 import click
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, url_for
 from flask.cli import AppGroup
 
 from qzt.assessments import demo as assessment_demo
@@ -21,18 +22,25 @@ from qzt.consultations import demo as consultation_demo
 from qzt.consultations import homepage
 from qzt.consultations import services as consultations
 from qzt.core import audit, clock, jobs, notifications, sms
+from qzt.core.http import external_url
 from qzt.directory import demo, importing, institutions, search
 from qzt.extensions import db
 from qzt.models import Institution, Role, User
+from qzt.onboarding.services import submit as submit_application
+from qzt.review import demo as review_demo
 from qzt.review.services import remind_deadlines
 from qzt.rules import phone as phones
 from qzt.rules.calendar import to_beijing
 from qzt.rules.phone import mask
 from qzt.rules.values import parse_date
+from qzt.rules.wechat import parse_templates
 from qzt.supervision import checks, complaints
 from qzt.supervision import demo as supervision_demo
 from qzt.supervision import ratings as rating_follow_ups
 from qzt.supervision import services as supervision
+from qzt.wechat import menu as wechat_menu
+from qzt.wechat import services as wechat
+from qzt.withdrawals.services import withdraw_application
 
 qzt = AppGroup("qzt", help="佛山企质通：导入入驻机构、生成演示数据、创建和查看账号。")
 
@@ -128,6 +136,7 @@ def demo_command(count: int, if_empty: bool, history: bool) -> None:
         assessed = assessment_demo.create_history(
             clock.today(), created.get(Role.OPERATOR), created.get(Role.AUTHORITY)
         )
+        applied = _create_demo_applications(created, count, existing, taken)
     db.session.commit()
     institutions.analyze()
     db.session.commit()
@@ -138,11 +147,42 @@ def demo_command(count: int, if_empty: bool, history: bool) -> None:
         click.echo(
             f"已生成演示历史：{made.enterprises}家企业用户，{made.consultations}条咨询，{made.cases}个服务案例，"
             f"{watched.ratings}条服务评价，{watched.complaints}件投诉，{watched.spot_checks}次抽查，"
-            f"{assessed}份年度考核评分表。"
+            f"{assessed}份年度考核评分表，{applied}份各状态的入驻申请。"
         )
 
 
 HISTORY_INSTITUTIONS = 40  # demo history for the first institutions: enough to look in use, quick to make
+
+
+def _create_demo_applications(created: dict[Role, User], count: int, existing: int, taken: set[str]) -> int:
+    """Applications in every review state; how many. The approved one is that of a demo institution just
+    listed (approving it lists it again, adding none); the others are of institutions numbered after them."""
+    operator, authority = created.get(Role.OPERATOR), created.get(Role.AUTHORITY)
+    if operator is None or authority is None:
+        return 0
+    today = clock.today()
+    listed = list(
+        islice(
+            (r for r in demo.institutions(count + len(taken), start=existing) if r.uscc not in taken), count
+        )
+    )
+    taken = institutions.existing_usccs()
+    candidates = demo.institutions(review_demo.APPLICATIONS * 4, start=existing + count + len(taken) + 1000)
+    records = [r for r in candidates if r.uscc not in taken and review_demo.suitable(r, today)]
+    # Not the first: the demo institution account owns it.
+    approved = next((r for r in reversed(listed[1:]) if review_demo.suitable(r, today)), records.pop())
+    flow = review_demo.Flow(submit=submit_application, withdraw=withdraw_application)
+    made = review_demo.create_applications(
+        records,
+        approved,
+        clock.now(),
+        flow,
+        demo.DEMO_PASSWORD,
+        created[Role.ENTERPRISE].password_hash,
+        operator,
+        authority,
+    )
+    return sum(made.values())
 
 
 def _create_demo_accounts(institution_id: int | None) -> dict[Role, User]:
@@ -299,7 +339,7 @@ def tick_command(batch: int, quiet: bool = False) -> None:
         backend = sms.backend_from_config(current_app.config)
     except sms.SmsConfigError as e:
         _fail(f"短信设置有误：{e}")
-    result = notifications.tick(backend, batch=batch)
+    result = notifications.tick(backend, batch=batch, wechat_backend=_wechat_sender())
     if not quiet or result.sent or result.retried or result.failed:
         click.echo(
             f"短信通知：发送{result.sent}条，失败待重试{result.retried}条，多次失败已放弃{result.failed}条。"
@@ -315,6 +355,48 @@ def tick_command(batch: int, quiet: bool = False) -> None:
     finished = jobs.run_due()  # after the notices: a long batch must not hold them up
     if finished:
         click.echo(f"后台任务（批量打印）：完成{finished}个。")
+
+
+def _wechat_sender() -> "wechat.SubscriptionSender | None":
+    """The outbox's WeChat channel, when WeChat is set up (QZT_WECHAT_*)."""
+    settings = wechat.Settings.from_config(current_app.config)
+    if settings is None:
+        return None
+    try:
+        templates = parse_templates(current_app.config.get("QZT_WECHAT_TEMPLATES"))
+    except ValueError as e:
+        _fail(f"微信设置有误：{e}")
+    with current_app.test_request_context():
+        notices = external_url("auth.notices")
+    return wechat.SubscriptionSender(settings, templates, notices)
+
+
+@qzt.command("wechat-menu")
+@click.option("--dry-run", is_flag=True, help="只显示菜单，不发布")
+def wechat_menu_command(dry_run: bool) -> None:
+    """发布公众号自定义菜单（机构名录、机构入驻、我的），链接指向 QZT_PUBLIC_URL。"""
+    public = current_app.config.get("QZT_PUBLIC_URL")
+    if not public:
+        _fail("请先设置 QZT_PUBLIC_URL（网站地址，须是公众号网页授权域名），菜单链接由它生成。")
+    with current_app.test_request_context():
+
+        def address(endpoint: str, login: bool) -> str:
+            if login:
+                return external_url("wechat.login", next=url_for(endpoint))
+            return external_url(endpoint)
+
+        payload = wechat.menu_payload(wechat_menu.MENU, address)
+    click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+    if dry_run:
+        return
+    settings = wechat.Settings.from_config(current_app.config)
+    if settings is None:
+        _fail("请先设置 QZT_WECHAT_APPID 和 QZT_WECHAT_SECRET。")
+    try:
+        wechat.publish_menu(settings, payload)
+    except wechat.WechatError as e:
+        _fail(str(e))
+    click.echo("公众号菜单已发布（微信客户端约5分钟内更新）。")
 
 
 @qzt.command("worker")

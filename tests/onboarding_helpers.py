@@ -1,6 +1,7 @@
 """Walking the onboarding wizard through the test client, step by step."""
 
 import io
+import re
 from datetime import timedelta
 
 import pikepdf
@@ -127,8 +128,33 @@ DECLARATIONS = {
 }
 
 
-def sign(client, password=PASSWORD, name="张三", signature=""):
-    t = csrf(client, "/onboarding/step/7")
+def review(client):
+    """[确认无误，下一步] on the summary step, with the digest of the data the page showed."""
+    html = client.get("/onboarding/step/7").get_data(as_text=True)
+    return client.post(
+        "/onboarding/step/7",
+        data={
+            "action": "next",
+            "reviewed": hidden(html, "reviewed"),
+            "csrf_token": hidden(html, "csrf_token"),
+        },
+    )
+
+
+def hidden(html: str, name: str) -> str:
+    match = re.search(rf'name="{name}" type="hidden" value="([^"]*)"', html) or re.search(
+        rf'type="hidden" name="{name}" value="([^"]*)"', html
+    )
+    assert match, f"no hidden {name}"
+    return match.group(1)
+
+
+def sign(client, password=PASSWORD, name="张三", signature="", reviewed=True):
+    """[签署承诺书] on the pledge step; first, while the wizard is open, [确认无误，下一步] on the summary
+    (a listed institution signing a new version has nothing to review)."""
+    if reviewed and client.get("/onboarding/step/7").status_code == 200:
+        assert review(client).status_code == 302, "the summary refused: the application is incomplete"
+    html = client.get("/onboarding/step/8").get_data(as_text=True)
     return client.post(
         "/onboarding/sign",
         data={
@@ -136,13 +162,14 @@ def sign(client, password=PASSWORD, name="张三", signature=""):
             "password": password,
             "agree": "y",
             "signature": signature,
-            "csrf_token": t,
+            "reviewed": hidden(html, "reviewed"),
+            "csrf_token": hidden(html, "csrf_token"),
         },
     )
 
 
-def fill_everything(client):
-    """Steps 1–6 filled as a typical inspection body (no step 5), then the pledge signed."""
+def fill_steps(client):
+    """Steps 1–6 filled as a typical inspection body (step 5 不适用)."""
     assert post_step(client, 1, BASIC).status_code == 302
     assert (
         post_step(client, 2, {"licence": (io.BytesIO(PDF), "licence.pdf"), **qualification()}).status_code
@@ -151,9 +178,18 @@ def fill_everything(client):
     assert post_step(client, 3, services()).status_code == 302
     assert post_step(client, 4, agents()).status_code == 302
     assert post_step(client, 6, DECLARATIONS).status_code == 302
+
+
+def fill_everything(client):
+    """Steps 1–6 filled, reviewed on the summary (step 7) and the pledge signed (step 8)."""
+    fill_steps(client)
     assert sign(client).status_code == 302
 
 
 def submit(client):
+    html = client.get("/onboarding/step/8").get_data(as_text=True)
+    reviewed = re.search(r'name="reviewed" type="hidden" value="([^"]*)"', html)
     t = csrf(client, "/onboarding/step/8")
-    return client.post("/onboarding/submit", data={"csrf_token": t})
+    return client.post(
+        "/onboarding/submit", data={"csrf_token": t, "reviewed": reviewed.group(1) if reviewed else ""}
+    )

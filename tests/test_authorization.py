@@ -105,8 +105,9 @@ MATRIX = {
     ("GET", "onboarding.step"): {**APPLICANT_ONLY, "inst_a": "/onboarding", "inst_b": 200},
     ("POST", "onboarding.step"): {**APPLICANT_ONLY, "inst_a": "/onboarding", "inst_b": "/onboarding/step/1"},
     ("POST", "onboarding.check_field"): {**APPLICANT_ONLY, "inst_a": 200, "inst_b": 200},
-    ("POST", "onboarding.sign"): {**APPLICANT_ONLY, "inst_a": "/onboarding", "inst_b": 422},
-    ("POST", "onboarding.submit"): {**APPLICANT_ONLY, "inst_a": 422, "inst_b": 422},
+    # Not reviewed on the summary (step 7) yet: sent back there.
+    ("POST", "onboarding.sign"): {**APPLICANT_ONLY, "inst_a": "/onboarding", "inst_b": "/onboarding/step/7"},
+    ("POST", "onboarding.submit"): {**APPLICANT_ONLY, "inst_a": 422, "inst_b": "/onboarding/step/7"},
     ("POST", "withdrawals.withdraw_application"): {
         **APPLICANT_ONLY,
         "inst_a": "/onboarding",
@@ -123,6 +124,7 @@ MATRIX = {
     ("GET", "review.applications"): STAFF_ONLY,
     ("GET", "review.application"): STAFF_ONLY,
     ("GET", "review.file"): STAFF_ONLY,
+    ("GET", "review.view_file"): STAFF_ONLY,
     ("GET", "withdrawals.queue"): STAFF_ONLY,
     ("GET", "operations.calendar_page"): STAFF_ONLY,
     ("POST", "operations.calendar_page"): {**STAFF_ONLY, "operator": 422, "authority": 422, "admin": 422},
@@ -279,6 +281,21 @@ MATRIX = {
     ("GET", "auth.account"): {**ALL, "anon": "login"},
     ("POST", "auth.account"): {**dict.fromkeys(ROLES, 422), "anon": "login"},
     ("POST", "auth.activate"): dict.fromkeys(ROLES, 422),
+    # WeChat (qzt.wechat) is not set up here: its doors lead to the login page; logged in, the landing.
+    ("GET", "wechat.login"): {
+        "anon": "login",
+        "enterprise": "/consultations",
+        "inst_b": "/workbench",
+        "inst_a": "/workbench",
+        "operator": "/staff/applications",
+        "authority": "/staff/applications",
+        "admin": "/staff/applications",
+    },
+    ("GET", "wechat.callback"): dict.fromkeys(ROLES, "login"),
+    ("GET", "wechat.bind"): dict.fromkeys(ROLES, "login"),  # nobody came back from WeChat
+    ("POST", "wechat.bind"): dict.fromkeys(ROLES, "login"),
+    ("POST", "wechat.unbind"): {**dict.fromkeys(ROLES, "/account"), "anon": "login"},
+    ("POST", "wechat.channels"): {**dict.fromkeys(ROLES, "/account"), "anon": "login"},
     ("GET", "auth.staff_users"): {**STAFF_ONLY, "operator": 403, "authority": 403},
     ("POST", "auth.staff_users"): {**STAFF_ONLY, "operator": 403, "authority": 403, "admin": 422},
     ("POST", "auth.toggle_staff"): {

@@ -13,6 +13,7 @@ import zlib
 from datetime import timedelta
 from pathlib import Path
 
+import onboarding_helpers as helpers
 import pytest
 from browser import DESKTOP, PHONE, SCREENSHOTS, TIMEOUT_MS, prove_number
 from factories import PASSWORD
@@ -162,6 +163,17 @@ INKED = """selector => {
 
 
 # --- what a person does ---
+
+
+def draw(page: Page, box: dict) -> None:
+    """A rising, wavy stroke across the signature pad, with the mouse."""
+    page.mouse.move(box["x"] + box["width"] * 0.1, box["y"] + box["height"] * 0.7)
+    page.mouse.down()
+    for i in range(1, 21):
+        x = box["x"] + box["width"] * (0.1 + 0.04 * i)
+        y = box["y"] + box["height"] * (0.7 - 0.02 * i + (0.12 if i % 4 < 2 else -0.12))
+        page.mouse.move(x, y, steps=2)
+    page.mouse.up()
 
 
 def register(page: Page, base: str, phone: str = PHONE_NUMBER) -> None:
@@ -327,29 +339,57 @@ def test_a_new_institution_goes_through_the_whole_wizard(page: Page, live_server
     camera.shoot("step6-declarations")
     press(page, "下一步")
 
-    # Step 7: the pledge (Annex 1), signed with a typed name, a drawn signature and the password.
-    on_step(page, base, 7, "签署承诺书")
+    # Step 7: the summary of everything before signing, each part with [修改] to its step.
+    on_step(page, base, 7, "核对资料")
+    summary = page.locator(".summary")
+    expect(summary.locator(".form-errors")).to_have_count(0)
+    for text in (
+        NAME,
+        USCC,
+        "家用电器安全检验检测",
+        "李小敏",
+        "营业执照.pdf",
+        "佛山市某五金厂 发明专利",
+        "商标注册证.png",
+    ):
+        expect(summary).to_contain_text(text)
+    edits = summary.get_by_role("link", name=re.compile("^修改"))
+    expect(edits).to_have_count(6)
+    for n, title in enumerate(("基本信息", "执照与资质", "服务项目", "客服人员", "证明材料", "入驻声明"), 1):
+        expect(edits.nth(n - 1)).to_have_text(f"修改{title}")  # 修改, and for screen readers what
+        expect(edits.nth(n - 1)).to_have_attribute("href", f"/onboarding/step/{n}")
+    expect(page.locator(".progress-text")).to_have_text("第7步/共8步 · 核对资料")
+    camera.shoot("step7-summary")
+    summary.get_by_role("link", name=re.compile(r"^修改\s*客服人员$")).click()
+    on_step(page, base, 4, "客服人员")
+    page.get_by_role("navigation", name="申请进度").get_by_role("link", name=re.compile("核对资料")).click()
+    on_step(page, base, 7, "核对资料")
+    press(page, "确认无误，下一步")
+
+    # Step 8: the pledge (Annex 1), signed with a typed name, a drawn signature and the password.
+    on_step(page, base, 8, "签署承诺书")
     pledge = pledges.current()
     expect(page.get_by_role("article", name="承诺书全文")).to_contain_text(pledge.articles[1][3:20])
     page.get_by_label("签署人姓名", exact=True).fill("张三")
     canvas = page.locator("canvas.signature-canvas")
     canvas.scroll_into_view_if_needed()
-    # Scaled to the phone's width at 3:1; a finger on it draws instead of scrolling the page.
+    # On a phone as wide as the form and half as tall; a finger on it draws instead of scrolling the page.
     box = canvas.bounding_box()
-    assert box["width"] <= PHONE["width"] - 32 and abs(box["width"] / box["height"] - 3) < 0.05, box
+    form_box = page.locator(".sign-form").bounding_box()
+    assert abs(box["width"] - form_box["width"]) < 1 and abs(box["width"] / box["height"] - 2) < 0.05, box
+    assert box["height"] >= 150, box
     expect(canvas).to_have_css("touch-action", "none")
     expect(canvas).to_have_css("background-color", "rgb(255, 255, 255)")
     signature_field = page.locator("input[name=signature]")
     expect(signature_field).to_have_value("")
-    page.mouse.move(box["x"] + box["width"] * 0.1, box["y"] + box["height"] * 0.7)
-    page.mouse.down()
-    for i in range(1, 21):  # a rising, wavy stroke
-        x = box["x"] + box["width"] * (0.1 + 0.04 * i)
-        y = box["y"] + box["height"] * (0.7 - 0.02 * i + (0.12 if i % 4 < 2 else -0.12))
-        page.mouse.move(x, y, steps=2)
-    page.mouse.up()
+    draw(page, box)
     expect(signature_field).to_have_value(re.compile(r"^data:image/png;base64,[A-Za-z0-9+/]{200,}"))
-    expect(page.get_by_role("button", name="清除签名")).to_be_visible()
+    # [重写] wipes the pad and the field; then the signature again.
+    page.get_by_role("button", name="重写", exact=True).click()
+    expect(signature_field).to_have_value("")
+    assert not page.evaluate(INKED, "canvas.signature-canvas")
+    draw(page, box)
+    expect(signature_field).to_have_value(re.compile(r"^data:image/png;base64,[A-Za-z0-9+/]{200,}"))
     page.get_by_label("我已阅读并同意承诺书", exact=True).check()
     # A mistyped password sends the page back: the drawing is kept, in the field and on the canvas.
     page.get_by_label("登录密码", exact=True).fill("not-my-password")
@@ -360,19 +400,19 @@ def test_a_new_institution_goes_through_the_whole_wizard(page: Page, live_server
     expect(page.get_by_label("我已阅读并同意承诺书", exact=True)).to_be_checked()
     page.wait_for_function(INKED, arg="canvas.signature-canvas")
     page.get_by_label("登录密码", exact=True).fill(PASSWORD)
-    camera.shoot("step7-pledge")
+    camera.shoot("step8-pledge")
+    page.wait_for_function(INKED, arg="canvas.signature-canvas")  # redrawn at each width
     press(page, "签署承诺书")
 
-    # Step 8: everything is there; submit.
-    on_step(page, base, 8, "确认提交")
+    # Signed: the drawn signature once more, as it goes on the pledge, before [提交申请].
+    on_step(page, base, 8, "签署承诺书")
     expect(page.get_by_role("status").filter(has_text="承诺书已签署")).to_be_visible()
-    summary = page.locator(".summary")
-    expect(summary.locator(".form-errors")).to_have_count(0)
-    for text in (NAME, USCC, "家用电器安全检验检测", "李小敏", "营业执照.pdf"):
-        expect(summary).to_contain_text(text)
+    preview = page.get_by_role("img", name="张三的手写签名")
+    expect(preview).to_be_visible()
+    assert page.evaluate("img => img.naturalWidth > 0", preview.element_handle())
     progress = page.get_by_role("navigation", name="申请进度")
-    expect(progress.locator("li.done")).to_have_count(7)
-    camera.shoot("step8-summary")
+    expect(progress.locator("li.done")).to_have_count(8)
+    camera.shoot("step8-signed")
     press(page, "提交申请")
 
     expect(page).to_have_url(f"{base}/onboarding")
@@ -449,7 +489,7 @@ def test_leaving_and_coming_back_resumes_where_the_applicant_stopped(page: Page,
     expect(page.get_by_label("机构简介", exact=True)).to_have_value(INTRODUCTION)
 
 
-def test_the_wizard_works_without_javascript(browser: Browser, live_server, tmp_path):
+def test_the_wizard_works_without_javascript(browser: Browser, app, live_server, tmp_path):
     base = live_server
     context = browser.new_context(java_script_enabled=False, viewport=PHONE, locale="zh-CN")
     context.set_default_timeout(TIMEOUT_MS)
@@ -475,20 +515,38 @@ def test_the_wizard_works_without_javascript(browser: Browser, live_server, tmp_
         expect(page).to_have_url(f"{base}/onboarding/step/3")
         expect(page.get_by_role("status").filter(has_text="草稿已保存")).to_be_visible()
 
-        # The pledge is signed with the typed name alone: no canvas to draw on.
+        # Not complete yet: the summary lists what is missing, with links to the steps, and does not lead on
+        # to the pledge, which sends back to it.
         page.goto(f"{base}/onboarding/step/7")
-        expect(page.get_by_role("button", name="清除签名")).to_be_hidden()
+        problems = page.locator(".summary .form-errors")
+        expect(problems).to_contain_text("请上传营业执照或法人证书")
+        expect(problems.get_by_role("link", name="第2步")).to_have_attribute("href", "/onboarding/step/2")
+        expect(page.get_by_role("button", name="确认无误，下一步")).to_have_count(0)
+        camera.shoot("nojs-step7-summary-incomplete")
+        page.goto(f"{base}/onboarding/step/8")
+        on_step(page, base, 7, "核对资料")
+        expect(page.get_by_role("status")).to_contain_text("请先在第7步核对申请资料")
+
+        # A complete application is reviewed and signed with the typed name alone: no pad to draw on.
+        log_out(page)
+        complete = app.test_client()
+        helpers.register(complete, phone="13600000002")
+        helpers.fill_steps(complete)
+        log_in(page, base, "13600000002")
+        page.goto(f"{base}/onboarding/step/7")
+        press(page, "确认无误，下一步")
+        on_step(page, base, 8, "签署承诺书")
+        expect(page.get_by_role("button", name="重写")).to_be_hidden()
         page.get_by_label("签署人姓名", exact=True).fill("张三")
         page.get_by_label("登录密码", exact=True).fill(PASSWORD)
         page.get_by_label("我已阅读并同意承诺书", exact=True).check()
         press(page, "签署承诺书")
-        on_step(page, base, 8, "确认提交")
+        on_step(page, base, 8, "签署承诺书")
         expect(page.get_by_role("status").filter(has_text="承诺书已签署")).to_be_visible()
-        # Not complete yet: the summary lists what is missing, with links to the steps.
-        problems = page.locator(".summary .form-errors")
-        expect(problems).to_contain_text("请上传营业执照或法人证书")
-        expect(problems.get_by_role("link", name="第2步")).to_have_attribute("href", "/onboarding/step/2")
-        camera.shoot("nojs-step8-summary-incomplete")
+        expect(page.locator(".signature-preview")).to_contain_text("以签署人姓名作为签署")
+        camera.shoot("nojs-step8-signed")
+        press(page, "提交申请")
+        expect(page.get_by_role("status").filter(has_text="入驻申请已提交")).to_be_visible()
         assert not camera.problems, "\n".join(camera.problems)
     finally:
         context.close()
@@ -496,6 +554,63 @@ def test_the_wizard_works_without_javascript(browser: Browser, live_server, tmp_
     db.session.rollback()
     signature = db.session.scalar(db.select(PledgeSignature))
     assert signature.signer_name == "张三" and signature.signature_file_id is None
+
+
+def test_step_bar_shows_a_step_that_does_not_apply_and_the_current_name_on_a_phone(
+    browser: Browser, app, live_server
+):
+    """An inspection body (no Art. 8/9 item): still 8 steps, 证明材料 marked 不适用 and no link; at 390 px the
+    current step's name beside its number. The pad of a 3x screen draws at its density."""
+    base = live_server
+    applicant = app.test_client()
+    helpers.register(applicant)
+    helpers.fill_steps(applicant)
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", device_scale_factor=3)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        camera, console = Camera(page), watch_console(page)
+        log_in(page, base)
+        page.goto(f"{base}/onboarding/step/4")
+        press(page, "下一步")
+        on_step(page, base, 6, "入驻声明")  # 5 passed over
+        progress = page.get_by_role("navigation", name="申请进度")
+        expect(progress.locator("li")).to_have_count(8)
+        skipped = progress.locator("li.skipped")
+        expect(skipped).to_have_count(1)
+        expect(skipped).to_contain_text("5")
+        expect(skipped).to_contain_text("不适用")
+        expect(skipped.get_by_role("link")).to_have_count(0)
+        expect(page.locator(".progress-text")).to_be_visible()
+        expect(page.locator(".progress-text")).to_have_text("第6步/共8步 · 入驻声明")
+        camera.shoot("stepbar-not-applicable")
+        page.set_viewport_size(DESKTOP)  # the titles in the bar; 不适用 under 证明材料
+        assert skipped.locator(".progress-title").bounding_box()["width"] > 40  # 证明材料 written out
+        assert page.locator(".progress-text").bounding_box()["width"] <= 1  # only for screen readers here
+        page.set_viewport_size(PHONE)
+
+        press(page, "下一步")
+        on_step(page, base, 7, "核对资料")
+        expect(page.locator(".summary")).to_contain_text("不适用")
+        press(page, "确认无误，下一步")
+        on_step(page, base, 8, "签署承诺书")
+        canvas = page.locator("canvas.signature-canvas")
+        canvas.scroll_into_view_if_needed()
+        sizes = canvas.evaluate("c => [c.width, c.height, c.offsetWidth, c.offsetHeight]")
+        assert sizes[0] == round(sizes[2] * 3) and sizes[1] == round(sizes[3] * 3), sizes
+        draw(page, canvas.bounding_box())
+        field = page.locator("input[name=signature]")
+        expect(field).to_have_value(re.compile(r"^data:image/png;base64,"))
+        width, height = page.evaluate(
+            """src => new Promise(done => { const i = new Image(); i.onload = () => done([i.width, i.height]);
+                i.src = src; })""",
+            field.input_value(),
+        )
+        assert width <= 900 and abs(width / height - 2) < 0.05, (width, height)  # within 2000×1000
+        assert not camera.problems, "\n".join(camera.problems)
+        assert not console, "\n".join(console)
+    finally:
+        context.close()
 
 
 HEADER = {  # who: (links shown, links not shown, where the role's own link leads)
@@ -537,3 +652,140 @@ def test_the_header_offers_each_visitor_their_way_in(page: Page, live_server, ma
         expect(page.get_by_role("heading", level=1)).to_have_text("我的通知")
         expect(header.get_by_role("link", name="通知", exact=True)).to_have_attribute("aria-current", "page")
     assert not problems, "\n".join(problems)
+
+
+def test_adding_a_row_keeps_what_was_typed_and_moves_to_the_new_row(page: Page, live_server):
+    """[添加服务项目] and [添加客服人员] put the new row in place (htmx): no reload, nothing typed lost,
+    the focus on the new row's first field; [添加客服人员] gives way to a note at Art. 6's two agents."""
+    base, camera, console = live_server, Camera(page), watch_console(page)
+    register(page, base)
+    progress = page.get_by_role("navigation", name="申请进度")
+    progress.get_by_role("link", name=re.compile("服务项目")).click()
+    on_step(page, base, 3, "服务项目")
+    url = page.url
+    page.evaluate("window.notReloaded = true")
+    first = row(page, "服务项目 1")
+    first.get_by_label("服务类别", exact=True).select_option(label="计量")
+    first.get_by_label("项目名称", exact=True).fill("长度计量校准")
+    first.get_by_label("项目内容", exact=True).fill("卡尺、千分尺校准")
+    press(page, "添加服务项目")
+    third = row(page, "服务项目 3")
+    expect(third).to_be_visible()
+    expect(third.get_by_label("服务类别", exact=True)).to_be_focused()
+    expect(first.get_by_label("项目名称", exact=True)).to_have_value("长度计量校准")
+    expect(first.get_by_label("项目内容", exact=True)).to_have_value("卡尺、千分尺校准")
+    expect(first.get_by_label("服务类别", exact=True)).to_have_value("metrology")
+    assert page.evaluate("window.notReloaded") and page.url == url
+    expect(page.get_by_role("button", name="添加服务项目", exact=True)).to_have_count(1)
+    camera.shoot("step3-row-added")
+    # The added row is a row like the others: typed into, it is saved with the step.
+    third.get_by_label("项目名称", exact=True).fill("温度计量校准")
+    press(page, "保存草稿")
+    expect(row(page, "服务项目 3").get_by_label("项目名称", exact=True)).to_have_value("温度计量校准")
+
+    progress.get_by_role("link", name=re.compile("客服人员")).click()
+    on_step(page, base, 4, "客服人员")
+    row(page, "客服人员 1").get_by_label("客服姓名", exact=True).fill("李小敏")
+    press(page, "添加客服人员")
+    expect(row(page, "客服人员 2").get_by_label("客服姓名", exact=True)).to_be_focused()
+    expect(row(page, "客服人员 1").get_by_label("客服姓名", exact=True)).to_have_value("李小敏")
+    expect(page.get_by_role("button", name="添加客服人员")).to_have_count(0)
+    expect(page.get_by_text("已达上限：最多配备2名客服人员（第六条）")).to_be_visible()
+    camera.shoot("step4-agents-full")
+    assert not camera.problems, "\n".join(camera.problems)
+    assert not console, "\n".join(console)
+
+
+def test_a_field_in_error_is_marked_until_it_is_put_right(page: Page, live_server):
+    """A step sent with a required field empty: the field is marked (aria-invalid, a red border) and points
+    at its message; filled in, the mark and the message go. A field the server checks (the agent's mobile)
+    is marked by the check as it is left, and unmarked once the number is right."""
+    base, camera, console = live_server, Camera(page), watch_console(page)
+    register(page, base)
+    fill_basic(page)
+    name = page.get_by_label("机构名称", exact=True)
+    name.fill("")
+    press(page, "下一步")
+    expect(page.locator(".form-errors")).to_contain_text("请填写机构名称")
+    name = page.get_by_label("机构名称", exact=True)
+    message = page.locator("#name-msg")
+    expect(name).to_have_attribute("aria-invalid", "true")
+    expect(name).to_have_attribute("aria-describedby", "name-msg")
+    expect(message).to_have_text("请填写机构名称")
+    expect(name).to_have_css("border-top-color", "rgb(180, 35, 24)")
+    camera.shoot("step1-field-errors")
+    name.fill(NAME)
+    expect(name).not_to_have_attribute("aria-invalid", "true")
+    expect(message).to_have_text("与营业执照或法人证书一致")  # the hint the error stood in for
+    expect(message).not_to_have_class(re.compile("field-error"))
+    expect(name).not_to_have_css("border-top-color", "rgb(180, 35, 24)")
+    expect(page.locator(".form-errors")).to_be_visible()  # the summary stays until the step is sent again
+    press(page, "下一步")
+    on_step(page, base, 2, "执照与资质")
+
+    page.get_by_role("navigation", name="申请进度").get_by_role("link", name=re.compile("客服人员")).click()
+    agent_phone = row(page, "客服人员 1").get_by_label("客服手机号码", exact=True)
+    agent_phone.fill("1390000")
+    agent_phone.press("Tab")
+    expect(page.locator("#a-0-phone-msg")).to_contain_text("请填写11位手机号码")
+    expect(agent_phone).to_have_attribute("aria-invalid", "true")
+    expect(agent_phone).to_have_css("border-top-color", "rgb(180, 35, 24)")
+    camera.shoot("step4-agent-phone-error")
+    agent_phone.fill("13900001001")
+    agent_phone.press("Tab")
+    expect(page.locator("#a-0-phone-msg")).to_have_text("✓ 格式正确")
+    expect(agent_phone).not_to_have_attribute("aria-invalid", "true")
+
+    # A declaration left unticked (Art. 5) is marked the same way, and ticking it clears it.
+    page.get_by_role("navigation", name="申请进度").get_by_role("link", name=re.compile("入驻声明")).click()
+    press(page, "下一步")
+    key, text = next(iter(DECLARATIONS.items()))
+    box = page.get_by_label(text, exact=True)
+    expect(box).to_have_attribute("aria-invalid", "true")
+    expect(page.locator(f"#{key}-msg")).to_contain_text("请勾选确认")
+    box.check()
+    expect(box).not_to_have_attribute("aria-invalid", "true")
+    expect(page.locator(f"#{key}-msg")).to_have_text("")
+    assert not camera.problems, "\n".join(camera.problems)
+    assert not console, "\n".join(console)
+
+
+def test_without_javascript_adding_a_row_returns_to_it(browser: Browser, live_server):
+    """The plain post of [添加服务项目] comes back at the new row (#service-3), in view, typing kept."""
+    base = live_server
+    context = browser.new_context(java_script_enabled=False, viewport=PHONE, locale="zh-CN")
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        register(page, base)
+        page.get_by_role("navigation", name="申请进度").get_by_role(
+            "link", name=re.compile("服务项目")
+        ).click()
+        row(page, "服务项目 1").get_by_label("项目名称", exact=True).fill("长度计量校准")
+        press(page, "添加服务项目")
+        expect(page).to_have_url(re.compile(r"/onboarding/step/3#service-3$"))
+        expect(row(page, "服务项目 3")).to_be_in_viewport()
+        expect(row(page, "服务项目 1").get_by_label("项目名称", exact=True)).to_have_value("长度计量校准")
+    finally:
+        context.close()
+
+
+def test_adding_a_row_falls_back_to_a_plain_post_when_htmx_gets_no_answer(page: Page, live_server):
+    """[添加服务项目] whose htmx request fails (a dropped connection) is sent the plain way instead."""
+    base = live_server
+    register(page, base)
+    page.get_by_role("navigation", name="申请进度").get_by_role("link", name=re.compile("服务项目")).click()
+    on_step(page, base, 3, "服务项目")
+
+    def drop_htmx(route):
+        if route.request.headers.get("hx-request"):
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route(f"{base}/onboarding/step/3", drop_htmx)
+    row(page, "服务项目 1").get_by_label("项目名称", exact=True).fill("长度计量校准")
+    press(page, "添加服务项目")
+    expect(page).to_have_url(re.compile(r"/onboarding/step/3#service-3$"))
+    expect(row(page, "服务项目 3")).to_be_visible()
+    expect(row(page, "服务项目 1").get_by_label("项目名称", exact=True)).to_have_value("长度计量校准")

@@ -36,6 +36,8 @@ def test_a_second_operator_takes_a_claimed_application_over(people, make_user, m
     expect(page.locator(".flash-warning")).to_contain_text("只有领取人或质量发展科可以处理")
     expect(page.get_by_role("heading", name="审核操作")).to_have_count(0)
     transfer = page.get_by_role("group", name="转交")
+    expect(transfer).to_be_hidden()  # a button that opens the form
+    page.locator("summary", has_text="转交").click()
     expect(transfer.get_by_role("button", name="转交")).to_be_visible()
     li.shoot("review-claimed-by-another")
 

@@ -1,5 +1,6 @@
 """`flask qzt demo`, `create-user` and `accounts`."""
 
+import re
 from collections import Counter
 from datetime import date
 
@@ -13,6 +14,7 @@ from qzt.directory import demo
 from qzt.directory.search import Filters, index_institution, search
 from qzt.extensions import db
 from qzt.models import Institution, ListingState, Notification, Role, SearchDocument, User
+from qzt.review import demo as review_demo
 from qzt.rules import phone as phones
 from qzt.rules import uscc
 from qzt.rules.calendar import BEIJING
@@ -93,8 +95,8 @@ def test_demo_if_empty_does_nothing_the_second_time(runner):
     assert result.exit_code == 0
     assert "已有5家机构" in result.output
     assert db.session.scalar(sa.select(sa.func.count(Institution.id))) == 5
-    # The demo accounts and the history's enterprises, made once (issue 9 added the enterprises).
-    assert users == len(demo.DEMO_ACCOUNTS) + 40
+    # The demo accounts, the history's enterprises and the applicants, made once.
+    assert users == len(demo.DEMO_ACCOUNTS) + 40 + review_demo.APPLICATIONS
     assert db.session.scalar(sa.select(sa.func.count(User.id))) == users
 
 
@@ -105,8 +107,9 @@ def test_demo_without_if_empty_adds_more_without_clashing(runner, make_instituti
     assert result.exit_code == 0, result.output
     codes = list(db.session.scalars(sa.select(Institution.uscc)))
     assert len(codes) == len(set(codes)) == 11
-    # The demo accounts and the history's enterprises, made by the first run only.
-    assert db.session.scalar(sa.select(sa.func.count(User.id))) == len(demo.DEMO_ACCOUNTS) + 40
+    # The demo accounts, the history's enterprises and the applicants, made by the first run only.
+    users = len(demo.DEMO_ACCOUNTS) + 40 + review_demo.APPLICATIONS
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == users
 
 
 def test_demo_accounts_log_in_and_accounts_lists_them(runner):
@@ -248,3 +251,53 @@ def test_bulk_loads_leave_fresh_planner_statistics(runner):
     else:
         rows = db.session.scalar(sa.text("SELECT reltuples FROM pg_class WHERE relname = 'institutions'"))
         assert rows == 30  # -1 until the table is analyzed
+
+
+def test_demo_applications_fill_every_tab_of_the_staff_queue(runner, login_as):
+    """`make run` opens a queue with work in it: applications in every state, with files, a signature and
+    their history, made through the real services; each tab of the queue counts them."""
+    from qzt.models import Application, ApplicationState, AuditRecord, PledgeSignature
+
+    result = runner.invoke(args=["qzt", "demo", "--count", "12"])
+    assert result.exit_code == 0, result.output
+    assert "份各状态的入驻申请" in result.output
+    applications = db.session.scalars(sa.select(Application)).all()
+    states = Counter(a.state for a in applications)
+    assert set(states) == set(ApplicationState) - {ApplicationState.DRAFT}, states
+    for application in applications:
+        assert application.data["licence_file_id"] and application.revisions
+        signature = db.session.scalar(
+            sa.select(PledgeSignature).where(PledgeSignature.application_id == application.id)
+        )
+        assert signature is not None and signature.signature_file_id
+        actions = db.session.scalars(
+            sa.select(AuditRecord.action).where(
+                AuditRecord.object_type == "applications", AuditRecord.object_id == application.id
+            )
+        ).all()
+        assert actions[0] == "submit"
+    waiting = next(a for a in applications if a.state == ApplicationState.INFO_REQUESTED)
+    from qzt.core import clock
+
+    assert waiting.info_deadline > clock.today() and waiting.info_request
+    resubmitted = [a for a in applications if len(a.revisions) == 2]
+    assert resubmitted and resubmitted[0].state == ApplicationState.SUBMITTED
+    approved = next(a for a in applications if a.state == ApplicationState.APPROVED)
+    assert approved.institution is not None and approved.institution.is_listed
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 0  # no SMS queued
+
+    page = login_as(Role.OPERATOR).get("/staff/applications").get_data(as_text=True)
+    tabs = re.findall(r'<a href="[^"]*state=(\w+)[^"]*"[^>]*>[^<]*<span class="count">(\d+)</span>', page)
+    assert {state for state, _ in tabs} == {s.value for s in states}
+    assert all(int(count) > 0 for _, count in tabs), tabs
+    # The [查看] of a file opens it in the browser.
+    queue = login_as(Role.AUTHORITY)
+    page = queue.get(f"/staff/applications/{approved.id}").get_data(as_text=True)
+    assert "查看" in page and "/view" in page
+
+
+def test_demo_without_history_makes_no_applications(runner):
+    from qzt.models import Application
+
+    assert runner.invoke(args=["qzt", "demo", "--count", "5", "--no-history"]).exit_code == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Application)) == 0

@@ -62,6 +62,7 @@ def test_the_areas_are_the_blueprint_packages():
         "review",
         "statistics",
         "supervision",
+        "wechat",
         "withdrawals",
     ]
 

@@ -5,17 +5,22 @@ import re
 from datetime import timedelta
 
 import pytest
+from factories import PASSWORD
 from onboarding_helpers import (
     BASIC,
     DECLARATIONS,
     EXE,
+    NEXT_YEAR,
     PDF,
     PNG,
     agents,
     fill_everything,
+    fill_steps,
+    hidden,
     post_step,
     qualification,
     register,
+    review,
     services,
     sign,
     submit,
@@ -197,8 +202,9 @@ def test_art10_licence_is_required(applicant):
 
 def test_add_qualification_button_works_without_javascript(applicant):
     response = post_step(applicant, 2, {"q-count": "0"}, action="add-q")
-    html = response.get_data(as_text=True)
-    assert 'name="q-0-name"' in html and 'name="q-0-file"' in html
+    assert response.headers["Location"].endswith("/onboarding/step/2#qualification-1")  # back at the new row
+    html = applicant.get("/onboarding/step/2").get_data(as_text=True)
+    assert 'id="qualification-1"' in html and 'name="q-0-name"' in html and 'name="q-0-file"' in html
 
 
 @pytest.mark.parametrize("featured", [1, 4])
@@ -229,9 +235,34 @@ def test_art6_three_agents_are_refused_by_the_rule():
     assert agent_problems([{}, {}, {}]) and agent_problems([])
 
 
-def test_art8_case_evidence_step_only_when_it_applies(applicant):
+def step_bar(html: str) -> str:
+    return html[
+        html.index('class="wizard-progress"') : html.index("</nav>", html.index('class="wizard-progress"'))
+    ]
+
+
+def test_art8_evidence_step_is_shown_as_not_applicable_and_passed_over(applicant):
     post_step(applicant, 3, services(category="inspection"))
-    assert "证明材料" not in applicant.get("/onboarding/step/3").get_data(as_text=True)
+    bar = step_bar(applicant.get("/onboarding/step/3").get_data(as_text=True))
+    assert "第3步/共8步 · <strong>服务项目</strong>" in bar
+    assert bar.count("<li") == 8 and "证明材料" in bar and "不适用" in bar
+    assert 'href="/onboarding/step/5"' not in bar  # not a link
+    # [下一步] on step 4 goes to step 6, [上一步] on step 6 back to 4; step 5 itself leads on to 6.
+    assert post_step(applicant, 4, agents()).headers["Location"].endswith("/onboarding/step/6")
+    assert post_step(applicant, 6, {}, action="prev").headers["Location"].endswith("/onboarding/step/4")
+    assert applicant.get("/onboarding/step/5").headers["Location"].endswith("/onboarding/step/6")
+    assert "第6步/共8步" in applicant.get("/onboarding/step/6").get_data(as_text=True)
+
+
+def test_art8_evidence_step_applies_and_the_count_stays_eight(applicant):
+    post_step(applicant, 3, services(category="intellectual-property"))
+    assert post_step(applicant, 4, agents()).headers["Location"].endswith("/onboarding/step/5")
+    bar = step_bar(applicant.get("/onboarding/step/6").get_data(as_text=True))
+    assert "第6步/共8步" in bar and bar.count("<li") == 8
+    assert "不适用" not in bar and 'href="/onboarding/step/5"' in bar
+
+
+def test_art8_case_evidence_step_only_when_it_applies(applicant):
     post_step(applicant, 3, services(category="intellectual-property"))
     html = applicant.get("/onboarding/step/5").get_data(as_text=True)
     assert "客户名录" in html and "案例图片" in html and "实验室认可" not in html
@@ -335,19 +366,21 @@ def test_staff_have_no_wizard(staff_client):
 
 
 def test_annex1_pledge_step_shows_the_eight_articles(applicant):
-    html = applicant.get("/onboarding/step/7").get_data(as_text=True)
+    fill_steps(applicant)
+    review(applicant)
+    html = applicant.get("/onboarding/step/8").get_data(as_text=True)
     assert html.count("承诺") >= 8 and "不伪造检验检测数据" in html and "签署人姓名" in html
 
 
 def test_annex1_wrong_password_at_signing_is_refused(applicant):
-    post_step(applicant, 1, BASIC)
+    fill_steps(applicant)
     response = sign(applicant, password="not-my-password")
     assert response.status_code == 422 and "登录密码不正确" in response.get_data(as_text=True)
     assert db.session.scalar(db.select(PledgeSignature)) is None
 
 
 def test_annex1_signature_records_the_evidence(applicant):
-    post_step(applicant, 1, BASIC)
+    fill_steps(applicant)
     import base64
 
     drawn = "data:image/png;base64," + base64.b64encode(PNG).decode()
@@ -366,7 +399,7 @@ def test_annex1_signature_records_the_evidence(applicant):
 def test_annex1_signatures_are_append_only(applicant):
     from qzt.models import AppendOnlyError
 
-    post_step(applicant, 1, BASIC)
+    fill_steps(applicant)
     sign(applicant)
     signature = db.session.scalar(db.select(PledgeSignature))
     signature.signer_name = "李四"
@@ -378,20 +411,27 @@ def test_annex1_signatures_are_append_only(applicant):
 def test_annex1_append_only_in_the_database_too(applicant):
     import sqlalchemy as sa
 
-    post_step(applicant, 1, BASIC)
+    fill_steps(applicant)
     sign(applicant)
     with pytest.raises(sa.exc.DatabaseError):
         db.session.execute(sa.text("UPDATE pledge_signatures SET signer_name = 'x'"))
     db.session.rollback()
 
 
-def test_art10_submit_is_refused_with_the_list_of_what_is_missing(applicant):
+def test_art10_the_summary_lists_what_is_missing_and_does_not_lead_on_to_signing(applicant):
     post_step(applicant, 1, BASIC)
-    response = submit(applicant)
-    html = response.get_data(as_text=True)
-    assert response.status_code == 422
-    for missing in ("请上传营业执照或法人证书", "第七条", "第六条", "请在第7步签署承诺书"):
+    html = applicant.get("/onboarding/step/7").get_data(as_text=True)
+    for missing in ("请上传营业执照或法人证书", "第七条", "第六条"):
         assert missing in html
+    assert 'href="/onboarding/step/2">第2步</a>' in html
+    assert "确认无误，下一步" not in html
+    response = review(applicant)  # pressed all the same (a page from before): the list again
+    assert response.status_code == 422 and "请上传营业执照或法人证书" in response.get_data(as_text=True)
+    # Neither the pledge nor submitting is reached without a review.
+    assert applicant.get("/onboarding/step/8").headers["Location"].endswith("/onboarding/step/7")
+    response = submit(applicant)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/onboarding/step/7")
+    assert "请先在第7步核对申请资料" in applicant.get("/onboarding/step/7").get_data(as_text=True)
     assert application().state == ApplicationState.DRAFT
 
 
@@ -415,13 +455,127 @@ def test_art10_screening_time_told_to_the_applicant_comes_from_the_setting(app, 
     assert "初审一般在 3 个工作日内完成" in applicant.get("/onboarding").get_data(as_text=True)
 
 
-def test_annex1_editing_after_signing_requires_signing_again(applicant):
+def test_annex1_editing_after_signing_requires_reviewing_and_signing_again(applicant):
     fill_everything(applicant)
     post_step(applicant, 1, {**BASIC, "address": "新地址2号"})
     response = submit(applicant)
-    assert response.status_code == 422 and "重新签署" in response.get_data(as_text=True)
+    assert response.headers["Location"].endswith("/onboarding/step/7")  # back to the summary
+    html = applicant.get("/onboarding/step/7").get_data(as_text=True)
+    assert "资料又有修改" in html and "新地址2号" in html
+    assert application().state == ApplicationState.DRAFT
     sign(applicant)
     assert submit(applicant).status_code == 302
+    assert application().revisions[0].data["basic"]["address"] == "新地址2号"
+
+
+# --- the order: review everything (step 7), then sign and submit (step 8) ---
+
+
+def test_the_summary_comes_before_the_pledge_each_part_with_a_link_to_edit_it(applicant):
+    fill_steps(applicant)
+    html = applicant.get("/onboarding/step/7").get_data(as_text=True)
+    assert "<h2>核对资料</h2>" in html and "第7步/共8步" in html
+    assert "承诺书全文" not in html
+    edits = re.findall(
+        r'<a class="summary-edit" href="/onboarding/step/(\d)">修改<span class="visually-hidden">(\w+)', html
+    )
+    assert edits == [
+        ("1", "基本信息"),
+        ("2", "执照与资质"),
+        ("3", "服务项目"),
+        ("4", "客服人员"),
+        ("6", "入驻声明"),
+    ]
+    assert "不适用" in html.split("证明材料")[-1].split("入驻声明")[0]  # inspection: no Art. 8/9 evidence
+    for shown in (BASIC["name"], BASIC["uscc"], "licence.pdf", "cma.pdf", "家电检测项目0", "客服0"):
+        assert shown in html
+    assert review(applicant).headers["Location"].endswith("/onboarding/step/8")
+    pledge = applicant.get("/onboarding/step/8").get_data(as_text=True)
+    assert "<h2>签署承诺书</h2>" in pledge and "第8步/共8步" in pledge and "承诺书全文" in pledge
+    assert 'href="/onboarding/step/7">上一步</a>' in pledge
+
+
+def test_art8_evidence_is_in_the_summary_with_its_link(applicant):
+    fill_steps(applicant)
+    post_step(applicant, 3, services(category="intellectual-property"))
+    post_step(
+        applicant,
+        5,
+        {"client_list": "佛山某公司 商标注册 2025-06", "case_images": (io.BytesIO(PNG), "商标.png")},
+    )
+    html = applicant.get("/onboarding/step/7").get_data(as_text=True)
+    assert (
+        '<a class="summary-edit" href="/onboarding/step/5">修改<span class="visually-hidden">证明材料' in html
+    )
+    assert "佛山某公司 商标注册 2025-06" in html and "商标.png" in html
+
+
+def test_once_signed_the_pledge_step_shows_the_signature_before_submitting(applicant):
+    import base64
+
+    fill_steps(applicant)
+    drawn = "data:image/png;base64," + base64.b64encode(PNG).decode()
+    response = sign(applicant, signature=drawn)
+    assert response.headers["Location"].endswith("/onboarding/step/8")
+    html = applicant.get("/onboarding/step/8").get_data(as_text=True)
+    assert "签名预览" in html and 'alt="张三的手写签名"' in html
+    assert f'src="data:image/png;base64,{base64.b64encode(PNG).decode()}"' in html
+    assert "提交申请" in html and 'href="/onboarding/step/8?sign=again"' in html
+    assert application().state == ApplicationState.DRAFT  # signing alone submits nothing
+    again = applicant.get("/onboarding/step/8?sign=again").get_data(as_text=True)
+    assert "签署人姓名" in again and "签名预览" not in again
+    assert submit(applicant).status_code == 302
+    assert application().state == ApplicationState.SUBMITTED
+
+
+def test_signing_refuses_data_changed_after_review(applicant):
+    fill_steps(applicant)
+    review(applicant)
+    page = applicant.get("/onboarding/step/8").get_data(as_text=True)  # the pledge, as one tab shows it
+    post_step(applicant, 4, {**agents(), "a-0-name": "王五"})  # another tab changes the agent
+    t = hidden(page, "csrf_token")
+    data = {"signer_name": "张三", "password": PASSWORD, "agree": "y", "csrf_token": t}
+    response = applicant.post("/onboarding/sign", data={**data, "reviewed": hidden(page, "reviewed")})
+    assert response.headers["Location"].endswith("/onboarding/step/7")
+    assert db.session.scalar(db.select(PledgeSignature)) is None
+    html = applicant.get("/onboarding/step/7").get_data(as_text=True)
+    assert "资料又有修改" in html and "王五" in html
+    # Reviewed again in the second tab: the first tab's page still shows the old data and is refused.
+    review(applicant)
+    response = applicant.post("/onboarding/sign", data={**data, "reviewed": hidden(page, "reviewed")})
+    assert response.headers["Location"].endswith("/onboarding/step/7")
+    assert db.session.scalar(db.select(PledgeSignature)) is None
+    assert sign(applicant).status_code == 302
+    assert db.session.scalar(db.select(PledgeSignature)).snapshot_sha256 == hidden(
+        applicant.get("/onboarding/step/7").get_data(as_text=True), "reviewed"
+    )
+
+
+def test_the_summary_refuses_to_record_a_review_of_data_it_did_not_show(applicant):
+    fill_steps(applicant)
+    page = applicant.get("/onboarding/step/7").get_data(as_text=True)
+    post_step(applicant, 1, {**BASIC, "address": "另一个窗口改的地址"})
+    response = applicant.post(
+        "/onboarding/step/7",
+        data={
+            "action": "next",
+            "reviewed": hidden(page, "reviewed"),
+            "csrf_token": hidden(page, "csrf_token"),
+        },
+    )
+    assert response.headers["Location"].endswith("/onboarding/step/7")
+    html = applicant.get("/onboarding/step/7").get_data(as_text=True)
+    assert "申请资料在您打开本页后有修改" in html and "另一个窗口改的地址" in html
+    assert applicant.get("/onboarding/step/8").headers["Location"].endswith("/onboarding/step/7")
+
+
+def test_step_bar_marks_the_review_and_the_signature_done(applicant):
+    fill_steps(applicant)
+    bar = step_bar(applicant.get("/onboarding/step/7").get_data(as_text=True))
+    assert bar.count(" done") == 5  # steps 1–4 and 6; 5 不适用
+    sign(applicant)
+    bar = step_bar(applicant.get("/onboarding/step/8").get_data(as_text=True))
+    assert bar.count(" done") == 7
 
 
 def test_submitted_application_is_no_longer_editable(applicant):
@@ -431,3 +585,93 @@ def test_submitted_application_is_no_longer_editable(applicant):
     response = post_step(applicant, 1, {**BASIC, "name": "改名"}, action="save")
     assert response.status_code == 302
     assert application().data["basic"]["name"] == BASIC["name"]
+
+
+# --- adding rows in place, and fields in error ---
+
+
+def _step_number(slug: str) -> int:
+    from qzt.onboarding.draft import STEP_BY_SLUG
+
+    return STEP_BY_SLUG[slug].number
+
+
+def _hx_post_step(client, number: int, fields: dict, action: str):
+    t = csrf(client, f"/onboarding/step/{number}")
+    return client.post(
+        f"/onboarding/step/{number}",
+        data={**fields, "action": action, "csrf_token": t},
+        headers={"HX-Request": "true", "X-CSRFToken": t},
+    )
+
+
+def test_add_service_item_without_javascript_returns_to_the_new_row(applicant):
+    number = _step_number("services")
+    typed = {"s-0-category": "metrology", "s-0-title": "长度校准", "s-1-title": "", "s-1-featured": "y"}
+    response = post_step(applicant, number, typed, action="add-s")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/onboarding/step/{number}#service-3")
+    html = applicant.get(f"/onboarding/step/{number}").get_data(as_text=True)
+    assert '<fieldset class="row-card" id="service-3">' in html and 'name="s-2-title"' in html
+    assert 'value="长度校准"' in html  # what was typed before adding is kept
+
+
+def test_add_service_item_with_htmx_returns_only_the_new_row_and_the_button(applicant):
+    number = _step_number("services")
+    response = _hx_post_step(applicant, number, {"s-0-title": "长度校准", "s-0-featured": "y"}, "add-s")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in html
+    assert '<fieldset class="row-card" id="service-2">' in html and 'name="s-1-title"' in html
+    assert 'name="s-0-title"' not in html  # the rows on the page are left as they are
+    assert f'hx-post="/onboarding/step/{number}"' in html and 'value="add-s"' in html
+    assert [s["title"] for s in application().data["services"]] == ["长度校准", ""]  # saved as sent
+
+
+def test_add_agent_stops_at_the_art6_maximum_with_a_note(applicant):
+    number = _step_number("agents")
+    response = _hx_post_step(applicant, number, agents(1), "add-a")
+    html = response.get_data(as_text=True)
+    assert 'id="agent-2"' in html and 'name="a-1-name"' in html
+    assert 'value="add-a"' not in html and "已达上限：最多配备2名客服人员（第六条）" in html
+    again = _hx_post_step(applicant, number, agents(2), "add-a").get_data(as_text=True)  # a forged third
+    assert 'name="a-2-name"' not in again and "已达上限" in again
+    assert len(application().data["agents"]) == 2
+    page = applicant.get(f"/onboarding/step/{number}").get_data(as_text=True)
+    assert 'value="add-a"' not in page and "已达上限：最多配备2名客服人员" in page
+    assert post_step(applicant, number, agents(2), action="add-a").headers["Location"].endswith("#agent-2")
+
+
+def test_a_field_in_error_points_at_its_message(applicant):
+    html = post_step(applicant, 1, {**BASIC, "name": ""}).get_data(as_text=True)
+    name = re.search(r'<input id="name" name="name"[^>]*>', html)[0]
+    assert 'aria-invalid="true"' in name and 'aria-describedby="name-msg"' in name
+    assert re.search(r'<p class="field-error" id="name-msg" role="alert">请填写机构名称</p>', html)
+    address = re.search(r'<input id="address" name="address"[^>]*>', html)[0]
+    assert "aria-invalid" not in address
+
+
+@pytest.mark.parametrize(
+    ("field", "wrong", "right", "problem"),
+    [
+        ("a-1-phone", "1380013800", "13800138000", "请填写11位手机号码"),
+        ("introduction", "检测", BASIC["introduction"], "机构简介至少"),
+        ("q-0-valid_until", "2000-01-01", NEXT_YEAR, "过期"),
+        ("s-4-title", " ", "长度校准", "请填写项目名称"),
+    ],
+)
+def test_inline_check_judges_a_row_field_by_the_steps_rules(applicant, field, wrong, right, problem):
+    t = csrf(applicant, "/onboarding/step/1")
+    check = f"/onboarding/check/{field}"
+    bad = applicant.post(check, data={field: wrong}, headers={"HX-Request": "true", "X-CSRFToken": t})
+    assert f'<p class="field-error" id="{field}-msg" role="alert">' in bad.get_data(as_text=True)
+    assert problem in bad.get_data(as_text=True)
+    good = applicant.post(check, data={field: right}, headers={"HX-Request": "true", "X-CSRFToken": t})
+    assert "field-error" not in good.get_data(as_text=True) and f'id="{field}-msg"' in good.get_data(
+        as_text=True
+    )
+
+
+def test_inline_check_of_a_field_it_cannot_judge_alone_is_404(applicant):
+    t = csrf(applicant, "/onboarding/step/1")
+    for field in ("q-0-file", "licence", "client_list", "x-0-name", "a-999-phone"):
+        assert applicant.post(f"/onboarding/check/{field}", headers={"X-CSRFToken": t}).status_code == 404

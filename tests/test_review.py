@@ -163,6 +163,111 @@ def test_art11_reasons_are_required_and_nothing_typed_is_lost(applicant, operato
     assert current().state == ApplicationState.SUBMITTED
 
 
+def test_a_refused_action_says_why_beside_its_field_in_its_open_form(applicant, operator):
+    """The message stands beside the field (and at the top); only that action's form is open, the field
+    focused, and what was typed is kept."""
+    html = act(operator, "recommend_approval", message="  ").get_data(as_text=True)
+    form = html[html.index('id="action-recommend_approval"') :]
+    form = form[: form.index("</details>")]
+    assert 'id="action-recommend_approval" open' in html
+    assert '<p class="field-error" id="msg-recommend_approval-error">请填写建议理由</p>' in form
+    assert 'aria-invalid="true" aria-describedby="msg-recommend_approval-error" autofocus' in form
+    assert html.count('<details class="review-action" name="review-action"') == 4
+    assert html.count(" open>") == 1 and html.count("autofocus") == 1
+
+    html = act(operator, "request_info", message="请补充附表", deadline_days="99").get_data(as_text=True)
+    form = html[html.index('id="action-request_info"') :]
+    form = form[: form.index("</details>")]
+    assert 'id="action-request_info" open' in html
+    assert 'value="99" aria-invalid="true" aria-describedby="days-error" autofocus' in form
+    assert '<p class="field-error" id="days-error">补充期限应为1至30个工作日</p>' in form
+    assert ">请补充附表</textarea>" in form
+
+    html = act(operator, "schedule_visit", visit_on="2020-01-01", message="上午").get_data(as_text=True)
+    assert 'type="date" value="2020-01-01" aria-invalid="true"' in html and ">上午</textarea>" in html
+
+
+def test_without_an_error_every_action_is_a_closed_button(applicant, operator):
+    html = operator.get(f"/staff/applications/{current().id}").get_data(as_text=True)
+    assert html.count('<details class="review-action"') == 4 and " open>" not in html
+    for label in ("要求补充材料", "安排实地调查", "建议通过", "建议不予通过"):
+        assert f">{label}</summary>" in html
+
+
+# --- [查看]: files in the browser ---
+
+
+def _file_ids() -> dict[str, int]:
+    data = current().data
+    return {"licence": data["licence_file_id"], "certificate": data["qualifications"][0]["file_id"]}
+
+
+def test_view_shows_a_checked_pdf_inline_with_a_strict_policy(applicant, operator):
+    html = operator.get(f"/staff/applications/{current().id}").get_data(as_text=True)
+    licence = _file_ids()["licence"]
+    assert f'href="/staff/files/{licence}/view" target="_blank" rel="noopener"' in html
+    assert f'href="/staff/files/{licence}"' in html  # and the download beside it
+
+    response = operator.get(f"/staff/files/{licence}/view")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF-")
+    assert response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"].startswith("inline;")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    policy = response.headers["Content-Security-Policy"]
+    # Chrome's PDF viewer does not start in a sandboxed document: no sandbox, but nothing may load.
+    assert "sandbox" not in policy and "default-src 'none'" in policy and "script-src" not in policy
+    assert "frame-ancestors 'none'" in policy
+
+    download = operator.get(f"/staff/files/{licence}")
+    assert download.headers["Content-Disposition"].startswith("attachment;")
+
+
+def test_view_shows_a_checked_image_sandboxed(applicant, operator):
+    from onboarding_helpers import PNG
+
+    from qzt.core import files
+    from qzt.models import User
+
+    stored = files.store_bytes(db.session.get(User, current().applicant_id), "case", PNG, "案例.png")
+    db.session.commit()
+    response = operator.get(f"/staff/files/{stored.id}/view")
+    assert response.status_code == 200 and response.mimetype == "image/png"
+    assert response.headers["Content-Disposition"].startswith("inline;")
+    policy = response.headers["Content-Security-Policy"]
+    assert policy.startswith("sandbox;") and "default-src 'none'" in policy
+
+
+def test_view_hands_out_anything_unchecked_as_an_attachment(applicant, operator):
+    """A row whose bytes are not what it says (a stored file changed, an old row) is only downloaded."""
+    from qzt.core import files
+    from qzt.models import StoredFile, User
+
+    owner = db.session.get(User, current().applicant_id)
+    html_bytes = b"<html><script>alert(1)</script></html>"
+    stored = files.store_generated(owner, "case", html_bytes, "x.png", "image/png")
+    db.session.commit()
+    response = operator.get(f"/staff/files/{stored.id}/view")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" not in response.headers.get("Content-Security-Policy", "")
+
+    text = files.store_generated(owner, "case", b"%PDF-1.4 not really", "y.pdf", "application/pdf")
+    db.session.commit()
+    response = operator.get(f"/staff/files/{text.id}/view")
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert db.session.get(StoredFile, text.id) is not None
+
+
+def test_view_is_allowed_exactly_where_the_download_is(applicant, login_as, app):
+    licence = _file_ids()["licence"]
+    for client in (app.test_client(), login_as("institution", "13600000009"), applicant):
+        viewed = client.get(f"/staff/files/{licence}/view")
+        assert viewed.status_code == client.get(f"/staff/files/{licence}").status_code
+        assert viewed.status_code in (302, 403) and not viewed.data.startswith(b"%PDF")
+    assert login_as("operator").get("/staff/files/999999/view").status_code == 404
+
+
 @pytest.mark.parametrize("at", ["00:05", "01:21", "07:59"])
 def test_art10_approved_in_the_small_hours_is_listed_on_that_beijing_date(
     app, applicant, operator, authority, at
@@ -403,7 +508,7 @@ def test_annex1_new_pledge_version_asks_listed_institutions_to_sign_again(
     monkeypatch.setattr(pledges, "versions", lambda: published)
     assert "已失效" in applicant.get(f"/verify/{old.code}").get_data(as_text=True)
     assert "签署新版承诺书" in applicant.get("/onboarding").get_data(as_text=True)
-    assert "郑重承诺遵守" in applicant.get("/onboarding/step/7").get_data(as_text=True)
+    assert "郑重承诺遵守" in applicant.get("/onboarding/step/8").get_data(as_text=True)
     assert sign(applicant).status_code == 302
     latest = db.session.scalars(db.select(PledgeSignature).order_by(PledgeSignature.id.desc())).first()
     assert latest.pledge_version == "2099-01" and latest.text_sha256 == newer.sha256

@@ -20,6 +20,10 @@ class AccountError(ValueError):
     """A message for the user saying what to fix."""
 
 
+class NumberTaken(AccountError):
+    """The number already has an account: said only once its SMS code is proved (no listing numbers)."""
+
+
 MAX_NAME = 100  # users.name
 
 
@@ -32,7 +36,7 @@ def create_user(role: Role, phone: str, name: str, password: str) -> User:
     if problem := passwords.problem(password, number):
         raise AccountError(problem)
     if db.session.scalar(sa.select(User).where(User.phone == number)):
-        raise AccountError(f"手机号码 {number} 已注册：请直接登录，忘记密码可在登录页点击“忘记密码”重设")
+        raise NumberTaken(f"手机号码 {number} 已注册：请直接登录，忘记密码可在登录页点击“忘记密码”重设")
     user = User(role=role, phone=number, name=name.strip() or number)
     user.set_password(password)
     db.session.add(user)

@@ -20,6 +20,7 @@ from qzt.core.limits import GUESSING
 from qzt.extensions import db, limiter
 from qzt.models import Role, User
 from qzt.rules import codes as code_rules
+from qzt.rules import phone as phones
 
 # Where each role lands after login: its own work.
 LANDING = {
@@ -36,7 +37,7 @@ LANDING = {
 @limiter.limit(GUESSING, methods=["POST"])
 def login():
     """Log in with 手机号码 and 密码."""
-    form = LoginForm()
+    form = LoginForm(phone=prefilled_phone())
     if form.validate_on_submit():
         try:
             user = services.authenticate(form.phone.data, form.password.data, ip=client_ip())
@@ -64,6 +65,12 @@ def logout():
     return redirect(url_for("directory.home"))
 
 
+def prefilled_phone() -> str | None:
+    """`?phone=` (registration's offer to a number that has an account): a mobile number, else nothing."""
+    number = phones.normalize(request.args.get("phone") or "")
+    return number if phones.is_mobile(number) else None
+
+
 def request_code(purpose: str, page):
     """[获取验证码] on a page whose form has a phone field: the code is queued (or why not is said); an
     htmx request gets the status line only, a plain one the whole page again with what was typed."""
@@ -86,7 +93,7 @@ def request_code(purpose: str, page):
 @limiter.limit(GUESSING, methods=["POST"])
 def forgot_password():
     """[忘记密码]: prove the number with an SMS code, set a new password; every session ends."""
-    form = ForgotPasswordForm()
+    form = ForgotPasswordForm(phone=prefilled_phone())
 
     def page(**status):
         return render_template("auth/forgot_password.html", form=form, **status)

@@ -15,7 +15,8 @@ from flask import current_app
 
 from qzt.core import audit, clock
 from qzt.extensions import db
-from qzt.models import DeliveryState, Notification, Role, User
+from qzt.models import DeliveryState, Notification, Role, User, WechatIdentity
+from qzt.rules import wechat
 
 # Delay before the 2nd, 3rd, … attempt; after the last of these fails too, the notice is given up.
 BACKOFF = (
@@ -53,7 +54,35 @@ def notify(
         if taken is not None:
             return None
     # A concurrent transaction that slipped past the check above fails on the unique constraint.
-    return _queue(user, user.phone, kind, title, body, sms_params, dedupe_key)
+    identity, templates = _wechat_identity(user)
+    routes = wechat.channels(
+        kind,
+        bound=identity is not None,
+        choice=identity.notify_by if identity else wechat.NOTIFY_SMS,
+        has_template=kind in templates,
+    )
+    first = None
+    for channel in routes:  # the first row is the notice the user reads; the other a copy, same send
+        row = _queue(
+            user, user.phone, kind, title, body, sms_params, dedupe_key if first is None else None, channel
+        )
+        if channel == wechat.WECHAT:
+            row.openid = identity.openid
+        if first is None:
+            first = row
+        else:
+            row.copy_of_id = first.id
+    return first
+
+
+def _wechat_identity(user: User) -> tuple[WechatIdentity | None, dict[str, str]]:
+    """The user's bound WeChat and the subscription templates by kind, when WeChat is set up."""
+    config = current_app.config
+    templates = wechat.parse_templates(config.get("QZT_WECHAT_TEMPLATES"))
+    if not (config.get("QZT_WECHAT_APPID") and config.get("QZT_WECHAT_SECRET") and templates):
+        return None, {}
+    identity = db.session.scalar(sa.select(WechatIdentity).where(WechatIdentity.user_id == user.id))
+    return identity, templates
 
 
 def notify_number(number: str, kind: str, title: str, body: str, sms_params: dict) -> Notification:
@@ -61,8 +90,9 @@ def notify_number(number: str, kind: str, title: str, body: str, sms_params: dic
     return _queue(None, number, kind, title, body, sms_params)
 
 
-def _queue(user, phone, kind, title, body, sms_params, dedupe_key=None) -> Notification:
+def _queue(user, phone, kind, title, body, sms_params, dedupe_key=None, channel=wechat.SMS) -> Notification:
     notification = Notification(
+        channel=channel,
         user=user,
         kind=kind,
         title=title,
@@ -100,8 +130,9 @@ def notify_once(users, kind: str, title: str, body: str, *, key: str, sms_params
     return queued
 
 
-def tick(backend, now: datetime | None = None, batch: int = 50) -> TickResult:
-    """Send up to `batch` due notices through backend; commits each claim and each outcome."""
+def tick(backend, now: datetime | None = None, batch: int = 50, wechat_backend=None) -> TickResult:
+    """Send up to `batch` due notices through backend (SMS) or wechat_backend (qzt.wechat.services
+    .SubscriptionSender, `send(openid=…, …)`); commits each claim and each outcome."""
     now = now or clock.now()
     ids = _due_ids(now, batch)
     db.session.commit()
@@ -111,22 +142,37 @@ def tick(backend, now: datetime | None = None, batch: int = 50) -> TickResult:
         if notification is None:
             continue  # another tick got there first
         try:
-            backend.send(
-                phone=notification.phone,
-                kind=notification.kind,
-                title=notification.title,
-                body=notification.body,
-                params=notification.sms_params or {},
-                out_id=str(notification.id),
-            )
+            if notification.channel == wechat.WECHAT:
+                if wechat_backend is None:
+                    raise RuntimeError("WeChat is not set up (QZT_WECHAT_APPID, QZT_WECHAT_SECRET)")
+                wechat_backend.send(
+                    openid=notification.openid,
+                    kind=notification.kind,
+                    title=notification.title,
+                    body=notification.body,
+                    created_at=notification.created_at,
+                    out_id=str(notification.id),
+                )
+            else:
+                backend.send(
+                    phone=notification.phone,
+                    kind=notification.kind,
+                    title=notification.title,
+                    body=notification.body,
+                    params=notification.sms_params or {},
+                    out_id=str(notification.id),
+                )
         except Exception as e:  # SmsError, or a backend bug: either way this attempt did not go out
             current_app.logger.warning(
                 "notice #%s not sent (attempt %s): %s", notification.id, notification.attempts + 1, e
             )
-            if _record_failure(notification, now, f"{type(e).__name__}: {e}"):
+            final = isinstance(e, Undeliverable)
+            if _record_failure(notification, now, f"{type(e).__name__}: {e}", final=final):
                 retried += 1
             else:
                 failed += 1
+                if notification.channel == wechat.WECHAT:
+                    _instead_by_sms(notification, now)
         else:
             notification.state = DeliveryState.SENT
             notification.sent_at = now
@@ -174,11 +220,37 @@ def _claim(notification_id: int, now: datetime) -> Notification | None:
     return db.session.get(Notification, notification_id)
 
 
-def _record_failure(notification: Notification, now: datetime, error: str) -> bool:
-    """Back to pending after a delay, or failed after the last attempt; True if it will be retried."""
+class Undeliverable(Exception):
+    """The channel will never take this notice (the user declined WeChat notices): no retry."""
+
+
+def _instead_by_sms(notification: Notification, now: datetime) -> None:
+    """A WeChat notice given up goes by SMS, unless it went by SMS as well already."""
+    first = notification.copy_of_id or notification.id
+    by_sms = db.session.scalar(
+        sa.select(Notification.id).where(
+            sa.or_(Notification.id == first, Notification.copy_of_id == first),
+            Notification.channel == wechat.SMS,
+        )
+    )
+    if by_sms is None:
+        copy = _queue(
+            notification.user,
+            notification.phone,
+            notification.kind,
+            notification.title,
+            notification.body,
+            notification.sms_params,
+        )
+        copy.copy_of_id, copy.next_attempt_at = first, now
+
+
+def _record_failure(notification: Notification, now: datetime, error: str, final: bool = False) -> bool:
+    """Back to pending after a delay, or failed after the last attempt (or a `final` failure); True if it
+    will be retried."""
     notification.attempts += 1
     notification.last_error = error[:ERROR_LENGTH]
-    if notification.attempts >= MAX_ATTEMPTS:
+    if final or notification.attempts >= MAX_ATTEMPTS:
         notification.state = DeliveryState.FAILED
         return False
     notification.state = DeliveryState.PENDING
@@ -237,7 +309,7 @@ def for_user(user: User) -> list[Notification]:
     return list(
         db.session.scalars(
             sa.select(Notification)
-            .where(Notification.user_id == user.id)
+            .where(Notification.user_id == user.id, Notification.copy_of_id.is_(None))
             .order_by(Notification.created_at.desc(), Notification.id.desc())
         )
     )
@@ -248,7 +320,11 @@ def unread_for(user: User) -> list[Notification]:
     return list(
         db.session.scalars(
             sa.select(Notification)
-            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+            .where(
+                Notification.user_id == user.id,
+                Notification.read_at.is_(None),
+                Notification.copy_of_id.is_(None),
+            )
             .order_by(Notification.created_at.desc(), Notification.id.desc())
         )
     )

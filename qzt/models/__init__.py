@@ -38,6 +38,7 @@ from qzt.models.review import CalendarCorrection, WithdrawalRequest, WithdrawalS
 from qzt.models.site import DirectoryTally, SiteState
 from qzt.models.supervision import Complaint, ComplaintState, CreditRecord, ExpulsionNotice, SpotCheck
 from qzt.models.user import OneTimeCode, PhoneCode, Role, User
+from qzt.models.wechat import WechatIdentity
 
 __all__ = [
     "BackgroundJob",
@@ -88,4 +89,5 @@ __all__ = [
     "ServiceAgent",
     "ServiceItem",
     "User",
+    "WechatIdentity",
 ]

@@ -45,5 +45,11 @@ class Notification(db.Model):
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # How it goes out (qzt.rules.wechat): "sms" to `phone`, or "wechat" (a subscription message) to
+    # `openid`. A notice sent by both is two rows; the second points at the first (copy_of_id) and is
+    # not listed again on the site.
+    channel: Mapped[str] = mapped_column(sa.String(10), default="sms", server_default="sms")
+    openid: Mapped[str | None] = mapped_column(sa.String(64))
+    copy_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("notifications.id"))
 
     user = relationship("User")

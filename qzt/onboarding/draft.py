@@ -81,8 +81,8 @@ STEPS = (
     Step(4, "agents", "客服人员"),
     Step(5, "evidence", "证明材料"),
     Step(6, "declarations", "入驻声明"),
-    Step(7, "pledge", "签署承诺书"),
-    Step(8, "summary", "确认提交"),
+    Step(7, "summary", "核对资料"),
+    Step(8, "pledge", "签署承诺书"),
 )
 STEP_BY_SLUG = {s.slug: s for s in STEPS}
 STEP_BY_NUMBER = {s.number: s for s in STEPS}
@@ -115,7 +115,12 @@ def evidence_applies(data: dict) -> bool:
 
 
 def steps_for(data: dict) -> list[Step]:
-    return [s for s in STEPS if s.slug != "evidence" or evidence_applies(data)]
+    """The steps that apply, in order (the step bar shows all eight, one that does not apply as 不适用)."""
+    return [s for s in STEPS if not skipped(s, data)]
+
+
+def skipped(step: Step, data: dict) -> bool:
+    return step.slug == "evidence" and not evidence_applies(data)
 
 
 def _date_error(value: str, today: date) -> str | None:
@@ -266,25 +271,29 @@ def step_errors(slug: str, data: dict, today: date) -> dict[str, str]:
     return validate(data, today)
 
 
-def done_steps(data: dict, today: date, pledge_signed: bool) -> set[int]:
+def done_steps(data: dict, today: date, reviewed: bool, pledge_signed: bool) -> set[int]:
     """The numbers of the steps the step bar marks as complete."""
     done = {
         s.number
         for s in steps_for(data)
         if s not in (PLEDGE_STEP, SUMMARY_STEP) and not step_errors(s.slug, data, today)
     }
-    return done | {PLEDGE_STEP.number} if pledge_signed else done
+    return done | {
+        n for n, ok in ((SUMMARY_STEP.number, reviewed), (PLEDGE_STEP.number, pledge_signed)) if ok
+    }
 
 
 def neighbour(data: dict, step: Step, direction: int) -> int:
-    """The number of the step before (-1) or after (+1) `step` among those that apply."""
+    """The number of the step before (-1) or after (+1) `step` among those that apply (a step that does
+    not apply is passed over); `step` itself at either end."""
     numbers = [s.number for s in steps_for(data)]
-    index = numbers.index(step.number) if step.number in numbers else 0
-    return numbers[max(0, min(len(numbers) - 1, index + direction))]
+    if direction > 0:
+        return next((n for n in numbers if n > step.number), numbers[-1])
+    return next((n for n in reversed(numbers) if n < step.number), numbers[0])
 
 
 def missing(data: dict, today: date) -> list[tuple[Step, str]]:
-    """Everything that stops submission, step by step (the pledge is checked by the caller)."""
+    """Everything that stops review and submission, step by step (the pledge is checked by the caller)."""
     return [
         (step, message)
         for step in steps_for(data)

@@ -5,6 +5,9 @@ rules of each step live in qzt.onboarding.draft and qzt.rules.eligibility. Repea
 names q-0-name, s-1-title, a-0-phone (a FieldList of FormFields); the pressed button is `action`.
 """
 
+import re
+from datetime import date
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, MultipleFileField
 from wtforms import (
@@ -12,16 +15,19 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    HiddenField,
     PasswordField,
     RadioField,
     SelectChoice,
     StringField,
 )
+from wtforms.form import BaseForm
 from wtforms.validators import DataRequired, EqualTo, InputRequired, ValidationError
 
 from qzt.auth.forms import mobile_number, sms_code_field
 from qzt.core.forms import Text
 from qzt.onboarding import draft
+from qzt.pledges.forms import PledgeForm
 from qzt.rules import eligibility, passwords, phone, uscc
 
 
@@ -174,5 +180,47 @@ STEP_FORMS = {
 }
 
 
-class FieldCheckForm(BasicStep):
-    """The htmx check of one basic-information field as it is typed."""
+def sent_value(name: str, formdata) -> str:
+    """One field as its step reads it (trimmed), whatever it is called (uscc, a-0-phone)."""
+    form = BaseForm({name: Text()})
+    form.process(formdata)
+    return form[name].data or ""
+
+
+_ROW_KEY = re.compile(r"([qsa])-(\d{1,2})-(\w+)")
+_ROW_STEPS = {  # row prefix -> (step, data key, the fields that can be checked on their own)
+    "q": ("licence", "qualifications", draft.QUALIFICATION_FIELDS),
+    "s": ("services", "services", draft.SERVICE_FIELDS),
+    "a": ("agents", "agents", draft.AGENT_FIELDS),
+}
+
+
+def field_problem(name: str, value: str, today: date) -> str | None:
+    """What the step's rules (draft.py) say of field `name` holding `value`, None when it is fine.
+    KeyError for a field that cannot be judged alone (an upload, a box, evidence that depends on step 3)."""
+    if name in draft.BASIC_FIELDS:
+        return draft.basic_errors({name: value}).get(name)
+    match = _ROW_KEY.fullmatch(name)
+    if match is None or match[3] not in _ROW_STEPS[match[1]][2]:
+        raise KeyError(name)
+    slug, key, _fields = _ROW_STEPS[match[1]]
+    return draft.step_errors(slug, {key: [{match[3]: value}]}, today).get(f"{match[1]}-0-{match[3]}")
+
+
+class ReviewStep(FlaskForm):
+    """The summary step: [上一步], or [确认无误，下一步] with the digest of the data the page showed."""
+
+    action = StringField(default="next")
+    reviewed = HiddenField()
+
+
+class SignStep(PledgeForm):
+    """[签署承诺书] in the wizard, carrying the digest of the data the applicant reviewed."""
+
+    reviewed = HiddenField()
+
+
+class SubmitStep(FlaskForm):
+    """[提交申请], carrying the same digest."""
+
+    reviewed = HiddenField()

@@ -19,7 +19,12 @@ ROWS = {  # row prefix -> (data key, text fields)
 }
 
 
-PLEDGE = draft.PLEDGE_STEP.number
+PLEDGE, REVIEW = draft.PLEDGE_STEP.number, draft.SUMMARY_STEP.number
+NOT_REVIEWED = f"请先在第{REVIEW}步核对申请资料，确认无误后再签署承诺书"
+CHANGED_SINCE_REVIEW = (
+    "您核对申请资料后，资料又有修改（可能是在其他窗口或返回前面的步骤改过）。"
+    f"请在第{REVIEW}步重新核对，确认无误后再签署提交"
+)
 
 
 class SubmitRefused(ValueError):
@@ -141,6 +146,23 @@ def drop_blank_rows(application: Application) -> None:
     _set_data(application, data)
 
 
+def digest(application: Application) -> str:
+    """What the summary step shows, as the SHA-256 a signature binds (signing.snapshot_sha256)."""
+    return signing.snapshot_sha256(application.data)
+
+
+def review_problem(application: Application, recorded: str | None, shown: str | None = None) -> str | None:
+    """Signing and submitting bind exactly what the applicant reviewed on the summary step: `recorded`
+    is the digest the summary recorded on [确认无误，下一步], `shown` the one the pledge page was rendered
+    with (None when only opening it). Both must be the data's digest now."""
+    if not recorded:
+        return NOT_REVIEWED
+    current = digest(application)
+    if recorded != current or (shown is not None and shown != current):
+        return CHANGED_SINCE_REVIEW
+    return None
+
+
 def pledge_problem(application: Application) -> str | None:
     """The pledge must be signed, in its current version, over the data as it stands."""
     latest = signing.latest(application)
@@ -148,8 +170,8 @@ def pledge_problem(application: Application) -> str | None:
         return f"请在第{PLEDGE}步签署承诺书"
     if latest.pledge_version != texts.current().version:
         return f"承诺书已更新，请在第{PLEDGE}步重新签署"
-    if latest.snapshot_sha256 != signing.snapshot_sha256(application.data):
-        return f"签署承诺书后资料有修改，请在第{PLEDGE}步重新签署承诺书"
+    if latest.snapshot_sha256 != digest(application):
+        return f"签署承诺书后资料有修改，请在第{REVIEW}步重新核对后，在第{PLEDGE}步重新签署承诺书"
     return None
 
 
@@ -167,8 +189,13 @@ def may_sign(application: Application) -> bool:
     return application.is_editable or needs_new_signature(application)
 
 
+def incomplete(application: Application, today: date) -> list[tuple[int, str]]:
+    """What stops the applicant from going on from the summary to the pledge: (step number, message)."""
+    return [(step.number, message) for step, message in draft.missing(application.data, today)]
+
+
 def problems(application: Application, today: date) -> list[tuple[int, str]]:
-    found = [(step.number, message) for step, message in draft.missing(application.data, today)]
+    found = incomplete(application, today)
     if problem := pledge_problem(application):
         found.append((PLEDGE, problem))
     return found

@@ -1,24 +1,35 @@
 """Registration and the onboarding wizard (Art. 5–10)."""
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+import base64
+import re
+
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from qzt.auth import codes, sessions
 from qzt.auth.permissions import applicant_required
-from qzt.auth.services import AccountError, create_user, register_enterprise
+from qzt.auth.services import AccountError, NumberTaken, create_user, register_enterprise
 from qzt.auth.views import request_code
 from qzt.core import clock, files
 from qzt.core.calendar import work_calendar
-from qzt.core.http import client_ip, safe_next
+from qzt.core.http import client_ip, is_fragment, safe_next
 from qzt.core.limits import GUESSING
 from qzt.extensions import db, limiter
 from qzt.models import Role, WithdrawalRequest
 from qzt.onboarding import bp, draft, services
-from qzt.onboarding.forms import STEP_FORMS, FieldCheckForm, RegisterForm
+from qzt.onboarding.forms import (
+    STEP_FORMS,
+    RegisterForm,
+    ReviewStep,
+    SignStep,
+    SubmitStep,
+    field_problem,
+    sent_value,
+)
 from qzt.pledges import signing, texts
-from qzt.pledges.forms import PledgeForm
 from qzt.rules import assessment, eligibility, upkeep
 from qzt.rules import codes as code_rules
+from qzt.rules import phone as phone_rules
 from qzt.rules.uploads import UploadRejected
 
 
@@ -48,6 +59,9 @@ def register():
             else:
                 user = create_user(Role.INSTITUTION, form.phone.data, form.phone.data, form.password.data)
                 services.application_for(user)
+        except NumberTaken:
+            db.session.commit()  # the code is used up: it was proved, and nothing else was written
+            return page(taken=phone_rules.normalize(form.phone.data)), 422
         except AccountError as error:
             db.session.rollback()
             form.phone.errors.append(str(error))
@@ -117,21 +131,34 @@ def _starting_rows(step, data: dict) -> dict:
     return data
 
 
+# The digest of the draft data the applicant last confirmed on the summary step (services.review_problem).
+REVIEWED = "qzt_reviewed_sha256"
+
+
+def _signature_image(signature) -> str | None:
+    """The drawn signature as a data URL, to show it on the page (img-src allows data:)."""
+    if signature is None or signature.signature_file is None:
+        return None
+    return "data:image/png;base64," + base64.b64encode(files.read(signature.signature_file)).decode()
+
+
 def _render_step(application, step, errors, status=200, pledge_form=None):
     data, today = application.data, clock.today()
-    steps = draft.steps_for(data)
-    numbers = [s.number for s in steps]
+    pledge_signed = services.pledge_problem(application) is None
+    reviewed = services.review_problem(application, session.get(REVIEWED)) is None
     context = {
         "application": application,
         "data": _starting_rows(step, data),
         "step": step,
-        "steps": steps,
+        # Always all eight; a step that does not apply is shown as 不适用 and passed over.
+        "steps": draft.STEPS,
+        "skipped": {s.number for s in draft.STEPS if draft.skipped(s, data)},
         "errors": errors,
         "error_list": draft.in_form_order(errors),
-        "done": draft.done_steps(data, today, pledge_signed=services.pledge_problem(application) is None),
-        "position": numbers.index(step.number) + 1 if step.number in numbers else 1,
+        "done": draft.done_steps(data, today, reviewed=reviewed, pledge_signed=pledge_signed),
+        "position": step.number,
         "prev_number": draft.neighbour(data, step, -1),
-        "step_position": {n: i + 1 for i, n in enumerate(numbers)},
+        "step_position": {s.number: s.number for s in draft.STEPS},
         "file_names": files.file_names(data),
         "needs_case": eligibility.needs_case_evidence(data.get("services", [])),
         "needs_equipment": eligibility.needs_equipment_evidence(data.get("services", [])),
@@ -140,12 +167,48 @@ def _render_step(application, step, errors, status=200, pledge_form=None):
         "MIN_INTRODUCTION": draft.MIN_INTRODUCTION,
     }
     if step == draft.PLEDGE_STEP:
+        signature = signing.latest(application)
+        form = pledge_form or SignStep(reviewed=session.get(REVIEWED, ""))
         context.update(
-            pledge=texts.current(), form=pledge_form or PledgeForm(), signature=signing.latest(application)
+            pledge=texts.current(),
+            form=form,
+            submit_form=SubmitStep(reviewed=form.reviewed.data),
+            signature=signature,
+            # Signed over what was reviewed: the drawn signature to look at once more, then [提交申请].
+            signed=application.is_editable
+            and pledge_signed
+            and pledge_form is None
+            and request.args.get("sign") != "again",
+            signature_image=_signature_image(signature) if pledge_signed else None,
         )
     if step == draft.SUMMARY_STEP:
-        context["problems"] = services.problems(application, today)
+        context.update(
+            problems=services.incomplete(application, today),
+            form=ReviewStep(reviewed=services.digest(application)),
+            evidence_applies=draft.evidence_applies(data),
+        )
     return render_template(f"onboarding/step_{step.slug}.html", **context), status
+
+
+_ADD_ROW = re.compile(r"add-([qsa])")
+_ROW_ANCHOR = {"q": "qualification", "s": "service", "a": "agent"}  # a row's id: #service-3
+
+
+def _row_added(application, step, prefix: str, before: int):
+    """After [添加服务项目] and friends: htmx gets the new row (none at the maximum) and the add button
+    again, to put in the button's place; a plain post returns to the page at the new row (#service-3)."""
+    rows = application.data.get(services.ROWS[prefix][0], [])
+    if is_fragment() and prefix in ("s", "a"):  # certificates carry files: their rows come with the page
+        return render_template(
+            "onboarding/_row_added.html",
+            step=step,
+            prefix=prefix,
+            rows=rows,
+            added=len(rows) > before,
+            MAX_ROWS=draft.MAX_ROWS,
+        )
+    anchor = f"{_ROW_ANCHOR[prefix]}-{len(rows)}"
+    return redirect(url_for("onboarding.step", number=step.number, _anchor=anchor))
 
 
 @bp.route("/onboarding/step/<int:number>", methods=["GET", "POST"])
@@ -159,17 +222,29 @@ def step(number: int):
     ):
         return redirect(url_for("onboarding.start"))
     if request.method == "GET":
+        if draft.skipped(step, application.data):  # 不适用: on to the next step that applies
+            return redirect(url_for("onboarding.step", number=draft.neighbour(application.data, step, 1)))
+        if step == draft.PLEDGE_STEP and application.is_editable:
+            if problem := services.review_problem(application, session.get(REVIEWED)):
+                flash(problem, "error" if problem == services.CHANGED_SINCE_REVIEW else "warning")
+                return redirect(url_for("onboarding.step", number=draft.SUMMARY_STEP.number))
         application.step = number
         db.session.commit()
         return _render_step(application, step, {})
-    form = STEP_FORMS.get(step.slug) or abort(405)  # the pledge and the summary post elsewhere
+    if step == draft.SUMMARY_STEP:
+        return _review(application)
+    form = STEP_FORMS.get(step.slug) or abort(405)  # the pledge posts to sign and submit
     form = form()
     if not form.validate_on_submit():
         abort(400)
     errors = services.save_step(application, step.slug, form.sent(), current_user)
     action = form.action.data
+    adding = _ADD_ROW.fullmatch(action or "")
+    before = len(application.data.get(services.ROWS[adding[1]][0], [])) if adding else 0
     if services.apply_row_action(application, action):
         db.session.commit()
+        if adding and not errors:
+            return _row_added(application, step, adding[1], before)
         return _render_step(application, step, errors)
     if action == "next":
         services.drop_blank_rows(application)
@@ -188,15 +263,42 @@ def step(number: int):
     )
 
 
+def _review(application):
+    """The summary step's [确认无误，下一步]: records the digest of the data the page showed, which the
+    pledge step then signs and submits, provided the data is still the same; [上一步] goes back."""
+    form = ReviewStep()
+    if not form.validate_on_submit():
+        abort(400)
+    summary = draft.SUMMARY_STEP
+    if form.action.data == "prev":
+        return redirect(url_for("onboarding.step", number=draft.neighbour(application.data, summary, -1)))
+    if form.reviewed.data != services.digest(application):
+        flash("申请资料在您打开本页后有修改（可能是在其他窗口改过），请重新核对下面的内容", "error")
+        return redirect(url_for("onboarding.step", number=summary.number))
+    if services.incomplete(application, clock.today()):
+        return _render_step(application, summary, {}, 422)
+    session[REVIEWED] = form.reviewed.data
+    application.step = draft.PLEDGE_STEP.number
+    db.session.commit()
+    return redirect(url_for("onboarding.step", number=draft.PLEDGE_STEP.number))
+
+
+def _back_to_review(problem: str):
+    flash(problem, "error")
+    return redirect(url_for("onboarding.step", number=draft.SUMMARY_STEP.number))
+
+
 @bp.post("/onboarding/check/<field>")
 @applicant_required
 def check_field(field: str):
-    """htmx inline validation of one basic-information field; returns the field's message element."""
-    if field not in draft.BASIC_FIELDS:
+    """htmx inline check of one wizard field as it is left (CSRFProtect checks the header htmx sends);
+    returns the field's message element: the problem, or 格式正确 for a number, or empty."""
+    try:
+        message = field_problem(field, sent_value(field, request.form), clock.today())
+    except KeyError:
         abort(404)
-    form = FieldCheckForm(meta={"csrf": False})  # htmx sends the token in a header; CSRFProtect checks it
-    message = draft.basic_errors({field: form[field].data}).get(field)
-    return render_template("onboarding/_field_message.html", field=field, message_text=message)
+    ok = "✓ 格式正确" if field.rsplit("-", 1)[-1] in ("uscc", "phone") else None
+    return render_template("onboarding/_field_message.html", field=field, message_text=message, ok=ok)
 
 
 @bp.post("/onboarding/sign")
@@ -206,8 +308,12 @@ def sign():
     application = services.application_for(current_user)
     if not services.may_sign(application):
         return redirect(url_for("onboarding.start"))
-    form = PledgeForm()
+    form = SignStep()
     pledge_step = draft.PLEDGE_STEP
+    if application.is_editable and (
+        problem := services.review_problem(application, session.get(REVIEWED), form.reviewed.data or "")
+    ):
+        return _back_to_review(problem)
     if not form.validate_on_submit():
         return _render_step(application, pledge_step, {}, 422, form)
     try:
@@ -229,20 +335,29 @@ def sign():
     if not application.is_editable:  # a listed institution signing a new version
         db.session.commit()
         return redirect(url_for("onboarding.start"))
-    application.step = draft.SUMMARY_STEP.number
+    application.step = pledge_step.number
     db.session.commit()
-    return redirect(url_for("onboarding.step", number=draft.SUMMARY_STEP.number))
+    return redirect(url_for("onboarding.step", number=pledge_step.number))
 
 
 @bp.post("/onboarding/submit")
 @applicant_required
 def submit():
-    """[提交申请]: refused with the list of what is missing."""
+    """[提交申请]: only what was reviewed and signed; refused with the list of what is missing."""
     application = services.application_for(current_user)
+    form = SubmitStep()
+    if application.is_editable and (
+        problem := services.review_problem(application, session.get(REVIEWED), form.reviewed.data or "")
+    ):
+        return _back_to_review(problem)
     try:
         services.submit(application, clock.today(), ip=client_ip())
-    except services.SubmitRefused:
+    except services.SubmitRefused as refused:
+        if application.is_editable and not services.incomplete(application, clock.today()):
+            flash(str(refused), "error")  # reviewed, but not signed (or not over this version)
+            return redirect(url_for("onboarding.step", number=draft.PLEDGE_STEP.number))
         return _render_step(application, draft.SUMMARY_STEP, {}, 422)
     db.session.commit()
+    session.pop(REVIEWED, None)
     flash("入驻申请已提交，请留意审核通知", "success")
     return redirect(url_for("onboarding.start"))

@@ -23,7 +23,11 @@ MAX_INFO_DAYS = 30
 
 
 class ActionRefused(ValueError):
-    """A Chinese message saying what to fix."""
+    """A Chinese message saying what to fix; `field` names the form field it is about, if one."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass
@@ -63,9 +67,9 @@ def transfer(application: Application, user: User, version: int | None, reason: 
     )
     if refusal:
         raise admission.TransitionRefused(refusal)
-    reason = _require(reason, "转交原因")
+    reason = _require(reason, "转交原因", "reason")
     if len(reason) > admission.MAX_TRANSFER_REASON:
-        raise ActionRefused(f"转交原因请不超过{admission.MAX_TRANSFER_REASON}字")
+        raise ActionRefused(f"转交原因请不超过{admission.MAX_TRANSFER_REASON}字", "reason")
     before = {**_snapshot(application), "assignee": application.assignee.name}
     application.assignee_id = user.id
     after = {**_snapshot(application), "assignee": user.name}
@@ -120,9 +124,9 @@ def act(
     )
 
 
-def _require(message: str, what: str) -> str:
+def _require(message: str, what: str, field: str = "message") -> str:
     if not message.strip():
-        raise ActionRefused(f"请填写{what}")
+        raise ActionRefused(f"请填写{what}", field)
     return message.strip()
 
 
@@ -130,7 +134,7 @@ def _request_info(application, user, given, today):
     message = _require(given.message, "需要补充的材料")
     days = given.deadline_days
     if days is None or not 1 <= days <= MAX_INFO_DAYS:
-        raise ActionRefused(f"补充期限应为1至{MAX_INFO_DAYS}个工作日")
+        raise ActionRefused(f"补充期限应为1至{MAX_INFO_DAYS}个工作日", "deadline_days")
     deadline = work_calendar().add_working_days(today, days)
     application.info_request, application.info_deadline = message, deadline
     _notify(
@@ -145,7 +149,7 @@ def _request_info(application, user, given, today):
 
 def _schedule_visit(application, user, given, today):
     if given.visit_on is None or given.visit_on < today:
-        raise ActionRefused("请填写今天或以后的实地调查日期")
+        raise ActionRefused("请填写今天或以后的实地调查日期", "visit_on")
     application.site_visit_on, application.site_visit_note = given.visit_on, given.message.strip()
     _notify(
         application,

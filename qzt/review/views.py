@@ -55,7 +55,10 @@ def application(application_id: int):
     return _render_application(get_application_or_404(application_id))
 
 
-def _render_application(application: Application, status: int = 200, error: str | None = None, form=None):
+def _render_application(
+    application: Application, status: int = 200, error: str | None = None, form=None, field: str | None = None
+):
+    """The page; after a refused action, `error` beside `field` of the form that was sent (and at the top)."""
     today = clock.today()
     user, role, claimant = current_user, current_user.role.value, application.assignee_id
     may_handle = admission.may_handle(user.id, role, claimant)
@@ -64,6 +67,7 @@ def _render_application(application: Application, status: int = 200, error: str 
         application=application,
         data=application.data,
         error=error,
+        error_field=field,
         form=form,
         # A claimed application's buttons are its claimant's (and 质量发展科's); others see [转交].
         actions=admission.available(application.state.value, role) if may_handle else [],
@@ -138,7 +142,7 @@ def transfer(application_id: int):
         return _conflict(application, form)
     except (admission.TransitionRefused, services.ActionRefused) as refused:
         db.session.rollback()
-        return _render_application(application, 422, str(refused), form)
+        return _render_application(application, 422, str(refused), form, getattr(refused, "field", None))
     flash("已转交，该申请现由您处理", "success")
     return redirect(url_for("review.application", application_id=application_id))
 
@@ -163,7 +167,7 @@ def act(application_id: int, action: str):
         return _conflict(application, form)
     except (admission.TransitionRefused, services.ActionRefused) as refused:
         db.session.rollback()
-        return _render_application(application, 422, str(refused), form)
+        return _render_application(application, 422, str(refused), form, getattr(refused, "field", None))
     flash(f"已{admission.BY_ACTION[action].label}", "success")
     return redirect(url_for("review.application", application_id=application_id))
 
@@ -173,3 +177,10 @@ def act(application_id: int, action: str):
 def file(file_id: int):
     """A submitted file, for staff."""
     return files.send(files.get_file_or_404(file_id, current_user))
+
+
+@bp.get("/files/<id:file_id>/view")
+@staff_required
+def view_file(file_id: int):
+    """[查看]: a submitted PDF or image shown in the browser; anything else as a download."""
+    return files.send_inline(files.get_file_or_404(file_id, current_user))

