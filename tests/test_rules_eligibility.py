@@ -66,8 +66,8 @@ def test_inspection_body_skips_the_evidence_step():
         "services",
         "agents",
         "declarations",
-        "pledge",
         "summary",
+        "pledge",
     ]
 
 
