@@ -3,6 +3,7 @@ matches, suggestions, filters by name, highlights. Each test runs on the engine 
 orders are written out, so both engines must give the same one."""
 
 import pytest
+import sqlalchemy as sa
 from shared_fixtures import page_text
 
 from qzt.directory.search import Filters, search
@@ -218,31 +219,42 @@ def test_a_broad_query_counts_up_to_the_cap_and_says_so(client, make_institution
     assert client.get("/api/v1/institutions?q=检测所&district=nanhai").get_json()["total_capped"] is False
 
 
-@pytest.mark.parametrize("walk_above", [0, 1000])
-def test_ranking_is_the_same_whether_the_ids_are_walked_or_taken_from_the_index(
-    make_institution, monkeypatch, walk_above
-):
-    """PostgreSQL reads a field's matches by walking the ids in order when many match, from the term
-    index when few do (qzt.directory.search._PostgresIndex.ids): the order must not depend on which."""
+@pytest.mark.parametrize("slack", [0.05, 0.5, 2])
+def test_ranking_is_the_same_whatever_bounds_the_ids_are_asked_below(make_institution, monkeypatch, slack):
+    """PostgreSQL asks a field's first matches below a bound on the ids, raised while too few are found
+    (qzt.directory.search._PostgresIndex.ids): the order must not depend on the bounds."""
     from qzt.directory import search as module
 
-    monkeypatch.setattr(module, "WALK_ABOVE", walk_above)
+    monkeypatch.setattr(module, "BOUND_SLACK", slack)
+    monkeypatch.setattr(module, "BOUND_GROWTH", 2)
     make = make_institution
     make("佛山市甲咨询有限公司", introduction="承接计量校准。")
     make("佛山市乙技术有限公司", services=featured(("metrology", "计量校准")))
     make("佛山市第一计量所")
     make("佛山市丙技术有限公司", services=[("metrology", "仪器计量", "", False)])
     make("佛山市第二计量所")
+    for n in range(6):
+        make(f"佛山市第{n + 1}咨询有限公司")  # ids after them: bounds below the last id
+    make("佛山市第三计量所")
     expected = [
         "佛山市第一计量所",
         "佛山市第二计量所",
+        "佛山市第三计量所",
         "佛山市乙技术有限公司",
         "佛山市丙技术有限公司",
         "佛山市甲咨询有限公司",
     ]
-    assert names("计量") == expected
-    pages = [[i.name for i in search(Filters(q="计量"), page, per_page=2).items] for page in (1, 2, 3)]
+    statements: list[str] = []
+    record = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement, ...)
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert names("计量") == expected
+        pages = [[i.name for i in search(Filters(q="计量"), page, per_page=2).items] for page in (1, 2, 3)]
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
     assert pages == [expected[:2], expected[2:4], expected[4:]]
+    if db.engine.dialect.name == "postgresql" and slack < 1:  # the bounds were asked, and raised
+        assert sum("institution_id < " in s for s in statements) >= 2
 
 
 @pytest.mark.parametrize("max_combinations", [1, 16])

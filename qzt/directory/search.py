@@ -308,15 +308,17 @@ def _search_words(filters, query_words, required, page, per_page, details) -> Pa
 
 @contextmanager
 def _index_scans_only():
-    """PostgreSQL: the search's statements planned for their own values, without sequential scans.
+    """PostgreSQL: the search's statements planned for their own values, answered by the indexes
+    (bitmaps), never by a scan testing rows one by one.
 
     The term columns live out of the row (migration 0022), so a scan testing them row by row fetches
-    and decompresses each; the planner does not count that and would pick such a scan for a LIMITed
-    count. And a statement run often is prepared (psycopg), after which PostgreSQL may settle on one
-    generic plan for every value: one plan cannot fit both a word in most names (walk the ids) and a
-    rare one (ask the index). No JIT: a statement the settings make look costly would spend 100 ms or
-    more compiling. No parallel workers: starting two costs some 10 ms, more than the statements take.
-    Set for the transaction and set back at the end, in one statement each."""
+    and decompresses each; the planner does not count that and would pick such a scan (sequential, or
+    along the primary key) for a LIMITed count or the first ids of a common word. And a statement run
+    often is prepared (psycopg), after which PostgreSQL may settle on one generic plan for every value:
+    one plan cannot fit both a word in most names and a rare one. No JIT: a statement the settings
+    make look costly would spend 100 ms or more compiling. No parallel workers: starting two costs
+    some 10 ms, more than the statements take. Set for the transaction and set back at the end, in
+    one statement each."""
     if db.engine.dialect.name != "postgresql":
         yield
         return
@@ -326,23 +328,28 @@ def _index_scans_only():
         "jit",
         "max_parallel_workers_per_gather",
         "enable_indexscan",
-        "enable_bitmapscan",
     )
     current = ", ".join(f"current_setting('{name}')" for name in names)
-    before = db.session.execute(sa.text(f"SELECT {current}")).one()  # nosec B608 - fixed names
+    # The highest document id too, while the primary key may still be read backwards for it.
+    sql = f"SELECT {current}, (SELECT max(institution_id) FROM search_documents)"  # nosec B608 - fixed names
+    *before, db.session.info[_LAST_ID_KEY] = db.session.execute(sa.text(sql)).one()
     db.session.execute(
         sa.text(
             "SELECT set_config('enable_seqscan', 'off', true), set_config('plan_cache_mode', :p, true), "
-            "set_config('jit', 'off', true), set_config('max_parallel_workers_per_gather', '0', true)"
+            "set_config('jit', 'off', true), set_config('max_parallel_workers_per_gather', '0', true), "
+            "set_config('enable_indexscan', 'off', true)"
         ),
         {"p": "force_custom_plan"},
     )
     try:
         yield
     finally:
-        db.session.info.pop(_SCAN_KEY, None)
+        db.session.info.pop(_LAST_ID_KEY, None)
         restore = ", ".join(f"set_config('{name}', :{name}, true)" for name in names)
         db.session.execute(sa.text(f"SELECT {restore}"), dict(zip(names, before, strict=True)))  # nosec B608
+
+
+_LAST_ID_KEY = "qzt_search_last_id"
 
 
 def _required(filters: Filters) -> list[str]:
@@ -401,11 +408,10 @@ def _synonyms_used(
     if not expanded:
         return ()
     alone = _index(query_words, required, synonyms=False)
-    found_alone = alone.count("body", CAP + 1)
-    if found > found_alone:
-        beyond = True
+    if found > CAP:  # the page tells first, without counting: both counts may pass the cap
+        beyond = len(alone.held(page_ids)) < len(page_ids) or alone.count("body", CAP + 1) <= CAP
     else:
-        beyond = found_alone > CAP and len(alone.held(page_ids)) < len(page_ids)
+        beyond = alone.count("body", CAP + 1) < found
     return expanded if beyond else ()
 
 
@@ -544,38 +550,30 @@ class _PostgresIndex:
     def _holds(self, field: str, name: str) -> str:
         return f"{self._array(field)} @> CAST(:{name} AS text[])"
 
-    def _where(self, field: str, tags: bool = True) -> tuple[str, dict]:
+    def _tagged(self) -> tuple[str, dict]:
+        """The required terms, tested in the row's few tags as text: splitting them into an array for
+        every row the index hands over cost more than the rest of the test."""
+        names = [f"tag_{n}" for n in range(len(self.required))]
+        where = " AND ".join(f"strpos(' ' || tag_terms || ' ', :{name}) > 0" for name in names)
+        return where, {name: f" {term} " for name, term in zip(names, self.required, strict=True)}
+
+    def _where(self, field: str) -> tuple[str, dict]:
         """The condition, built from fixed fragments only, every value bound: hence the nosec B608
         where it is used."""
         # The body's index finds the category or district; the tags, in the row, confirm it is listed.
         filters = [term for term in self.required if term != LISTED_TERM]
         where, params = self._in(field, "q", filters if field == "body" else [])
-        if tags:
-            where += f" AND {self._holds('tag', 'required')}"
-            params["required"] = self.required
+        tagged, tag_params = self._tagged()
+        where += f" AND {tagged}"
+        params |= tag_params
         if filters and field != "body":
             where += f" AND {self._holds('body', 'filters')}"
             params["filters"] = filters
         return where, params
 
-    def _many(self, field: str) -> bool:
-        """Whether more than WALK_ABOVE listed institutions match in the field. No when the query's
-        total (counted anyway) says so; else the planner's estimate, which is close for what
-        matters here: a word in 3% of the rows is among the words it keeps statistics for, and words
-        together are estimated as independent, which errs low, towards using the index."""
-        if self.count("body", CAP + 1) <= min(CAP, WALK_ABOVE):  # a field holds no more than the body
-            return False
-        # Without the tags: they have no statistics (no index), and the planner would take a
-        # condition nearly every row meets for one in 200.
-        where, params = self._where(field, tags=False)
-        sql = f"EXPLAIN (FORMAT JSON) SELECT 1 FROM search_documents WHERE {where}"  # nosec B608
-        plan = db.session.scalar(sa.text(sql), params)
-        return plan[0]["Plan"]["Plan Rows"] > WALK_ABOVE
-
     def held(self, ids: list[int]) -> set[int]:
-        """Those of `ids` that match (read by primary key, however common the words)."""
+        """Those of `ids` that match."""
         where, params = self._where("body")
-        _scan_by(walk=True)
         sql = f"SELECT institution_id FROM search_documents WHERE institution_id = ANY(:ids) AND {where}"  # nosec B608
         return set(db.session.scalars(sa.text(sql), {**params, "ids": ids})) if ids else set()
 
@@ -584,8 +582,7 @@ class _PostgresIndex:
         if self._counts.get(field, (0, 0))[1] >= cap:
             return min(self._counts[field][0], cap)
         where, params = self._where(field)
-        _scan_by(walk=False)
-        sql = f"SELECT count(*) FROM (SELECT 1 FROM search_documents WHERE {where} LIMIT :cap) AS m"  # nosec B608
+        sql = f"SELECT count(*) FROM (SELECT FROM search_documents WHERE {where} LIMIT :cap) AS m"  # nosec B608
         n = db.session.scalar(sa.text(sql), {**params, "cap": cap}) or 0
         self._counts[field] = (n, cap)
         return n
@@ -593,35 +590,37 @@ class _PostgresIndex:
     def ids(self, field: str, limit: int) -> list[int]:
         """The first `limit` matching ids, by id.
 
-        Where few match, the index gives them all and they are sorted; where many do, the ids are
-        walked in order, testing each row, until enough are found (_many). The planner would choose by
-        itself, but it counts a row's test as nearly free and, for a word it has no statistics for,
-        guesses hundreds of matches: when none holds it, a walk looking for 20 reads all 100,000."""
-        walk = self._many(field)
+        The index hands over every match of a word, in no order, and each is read from the table to
+        learn its id: for a word in thousands of names, thousands of reads to keep 20. So the ids are
+        asked below a bound first, the index's matches ANDed with the primary key's range before any
+        row is read: where the body's count says `limit` of them should be, or, past CAP, a sixteenth
+        of that; while fewer are found, below a bound as much higher as the ones found say is needed
+        (at most 16 times), until none is left out; when none is found, without a bound."""
         where, params = self._where(field)
+        bounded = (
+            f"SELECT institution_id FROM search_documents WHERE {where} "  # nosec B608
+            "AND institution_id < :below ORDER BY 1 LIMIT :l"
+        )
+        matches = max(1, self.count("body", CAP + 1))  # a field holds no more than the body
+        last_id = db.session.info.get(_LAST_ID_KEY) or 0
+        below = int(last_id * BOUND_SLACK * limit / (matches * (BOUND_GROWTH if matches > CAP else 1))) + 1
+        while below <= last_id:
+            found = list(db.session.scalars(sa.text(bounded), {**params, "l": limit, "below": below}))
+            if len(found) >= limit:
+                return found
+            if not found:  # rare in this field: all its matches cost less than more bounds
+                break
+            below = int(below * min(BOUND_GROWTH, 2 * limit / max(len(found), 1))) + 1
         sql = f"SELECT institution_id FROM search_documents WHERE {where} ORDER BY 1 LIMIT :l"  # nosec B608
-        _scan_by(walk=walk)
         return list(db.session.scalars(sa.text(sql), {**params, "l": limit}))
 
 
-def _scan_by(walk: bool) -> None:
-    """PostgreSQL, inside _index_scans_only: the next statements read the primary key in order, testing
-    each row (walk), or take every match from the term indexes (GIN bitmaps). Set only on a change."""
-    if db.session.info.get(_SCAN_KEY) == walk:
-        return
-    db.session.execute(
-        sa.text("SELECT set_config('enable_indexscan', :i, true), set_config('enable_bitmapscan', :b, true)"),
-        {"i": "on" if walk else "off", "b": "off" if walk else "on"},
-    )
-    db.session.info[_SCAN_KEY] = walk
-
-
-_SCAN_KEY = "qzt_search_scan"
 # Beyond this many combinations of the words' alternatives, a word's alternatives are ORed instead.
 MAX_COMBINATIONS = 16
-# Walk the ids only when more than this many match: at 100,000 rows one in 33 or more, so that a page
-# of 20 is found within some 700 rows, each tested (~15 µs) where the index hands over a match for ~3.
-WALK_ABOVE = 3000
+# The first bound on the ids holds this many times the ids asked for, if the field held as many words
+# as the body; each next bound is at most BOUND_GROWTH times higher (_PostgresIndex.ids).
+BOUND_SLACK = 2
+BOUND_GROWTH = 16
 
 
 def category_counts() -> dict[str, int]:
