@@ -289,13 +289,20 @@ def search(filters: Filters, page: int = 1, per_page: int = 20) -> Page:
 def _search_words(filters, query_words, required, page, per_page, details) -> Page:
     start = (page - 1) * per_page
     index = _index(query_words, required)
+    alone = found_alone = None
+    if any(word.synonyms for word in query_words):
+        # The words alone first: when they pass the cap, so do they with their synonyms, uncounted.
+        alone = _index(query_words, required, synonyms=False)
+        found_alone = alone.count("body", CAP + 1)
+        if found_alone > CAP:
+            index.counted("body", CAP + 1)
     ids, found = _matching(index, start, per_page)
     total = found
     if total > CAP:
         total, details["capped"] = CAP, True
         ids = ids[: max(0, CAP - start)]  # the pages end at the CAPth result
     if total:
-        details["synonyms"] = _synonyms_used(query_words, required, ids, found)
+        details["synonyms"] = _synonyms_used(query_words, alone, found_alone, ids, found)
     elif len(query_words) > 1:
         ids, total = _most_words(query_words, required, start, per_page)
         details["partial"] = total > 0
@@ -399,19 +406,17 @@ def _ranked(index, end: int) -> list[tuple[int, int]]:
 
 
 def _synonyms_used(
-    query_words: tuple[Word, ...], required: list[str], page_ids: list[int], found: int
+    query_words: tuple[Word, ...], alone, found_alone, page_ids: list[int], found: int
 ) -> tuple:
     """The words whose synonyms were searched too, when that changed the result: found more than the
-    words alone (`found` matches with them, CAP + 1 meaning more), or, when both find more than CAP, put
-    on the page one the words alone do not find."""
+    words `alone` (`found` and `found_alone` matches, CAP + 1 meaning more), or, when both find more
+    than CAP, put on the page one the words alone do not find."""
     expanded = tuple((w.text, w.synonyms) for w in query_words if w.synonyms)
     if not expanded:
         return ()
-    alone = _index(query_words, required, synonyms=False)
-    if found > CAP:  # the page tells first, without counting: both counts may pass the cap
-        beyond = len(alone.held(page_ids)) < len(page_ids) or alone.count("body", CAP + 1) <= CAP
-    else:
-        beyond = alone.count("body", CAP + 1) < found
+    if found > found_alone:
+        return expanded
+    beyond = found_alone > CAP and len(alone.held(page_ids)) < len(page_ids)
     return expanded if beyond else ()
 
 
@@ -476,6 +481,7 @@ class _SqliteIndex:
 
     def __init__(self, term_sets: list[list[list[str]]], required: list[str]):
         self.term_sets, self.required = term_sets, required
+        self._counts: dict[str, tuple[int, int]] = {}  # field: (count, the cap it was counted to)
         self.words = " AND ".join(
             "(" + " OR ".join("(" + " ".join(f'"{t}"' for t in terms) + ")" for terms in sets) + ")"
             for sets in term_sets
@@ -501,9 +507,17 @@ class _SqliteIndex:
 
     def count(self, field: str, cap: int) -> int:
         """How many match, or `cap` when at least that many do (a LIMITed scan)."""
+        if self._counts.get(field, (0, 0))[1] >= cap:
+            return min(self._counts[field][0], cap)
         t = self._table(field)
         sql = f"SELECT count(*) FROM (SELECT rowid FROM {t} WHERE {t} MATCH :m LIMIT :cap)"  # nosec B608
-        return db.session.scalar(sa.text(sql), {"m": self._match(field), "cap": cap}) or 0
+        n = db.session.scalar(sa.text(sql), {"m": self._match(field), "cap": cap}) or 0
+        self._counts[field] = (n, cap)
+        return n
+
+    def counted(self, field: str, at_least: int) -> None:
+        """Known without asking: at least `at_least` match."""
+        self._counts[field] = (at_least, at_least)
 
     def ids(self, field: str, limit: int) -> list[int]:
         """The first `limit` matching ids, by id."""
@@ -586,6 +600,10 @@ class _PostgresIndex:
         n = db.session.scalar(sa.text(sql), {**params, "cap": cap}) or 0
         self._counts[field] = (n, cap)
         return n
+
+    def counted(self, field: str, at_least: int) -> None:
+        """Known without asking: at least `at_least` match."""
+        self._counts[field] = (at_least, at_least)
 
     def ids(self, field: str, limit: int) -> list[int]:
         """The first `limit` matching ids, by id.
