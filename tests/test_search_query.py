@@ -2,7 +2,9 @@
 
 from qzt.data.catalog import CATEGORY_NAMES
 from qzt.rules.search_query import (
+    ServiceText,
     correction,
+    document_terms,
     highlight_spans,
     pinyin_terms,
     suggest_categories,
@@ -25,6 +27,24 @@ def test_the_fields_words_stay_whole():
     assert texts("检验检测") == ["检验检测"]
     assert texts("质量管理体系") == ["质量管理体系"]
     assert texts("特种设备检验") == ["特种设备", "检验"]
+
+
+def test_a_long_field_word_is_one_index_term_a_short_word_its_bigrams():
+    """A query for 质量管理体系 asks one list of documents, not the five of its bigrams (each held by
+    a third of the directory); documents hold the word where their text does, in any field."""
+    (word,) = words("质量管理体系")
+    assert word.term_sets(with_synonyms=False) == [["质量管理体系"]]
+    assert words("检测")[0].term_sets(with_synonyms=False) == [["检测"]]  # still finds 检验检测
+    assert words("管理体系")[0].term_sets(with_synonyms=False) == [["管理", "理体", "体系"]]
+    name, head, offered, body = document_terms(
+        "佛山市甲认证有限公司",
+        "开展质量管理体系认证。",
+        [ServiceText("认证服务", "特种设备检验", "", True)],
+        ["检验检测机构资质认定证书"],
+    )
+    assert "特种设备" in head and "特种设备" not in name
+    assert "质量管理体系" in body and "质量管理体系" not in offered
+    assert {"检验检测", "资质认定"} <= set(body) and "检测" in body and "质量" in body  # bigrams kept
 
 
 def test_words_that_say_nothing_are_dropped_unless_nothing_else_is_left():

@@ -83,7 +83,7 @@ LISTED_TERM = "qztlisted0"
 
 # Bumped when what documents hold changes (tokenizer, vocabulary, fields): `qzt reindex --if-stale`
 # then rewrites them. Kept in site_state under this key.
-INDEX_VERSION = 3
+INDEX_VERSION = 4
 INDEX_KEY = "search_index"
 
 

@@ -17,12 +17,20 @@ from functools import cache, lru_cache
 import rjieba
 from pypinyin import lazy_pinyin
 
-from qzt.rules.search_terms import MAX_LATIN, index_terms, is_han, latin_terms, query_terms, runs
+from qzt.rules.search_terms import MAX_LATIN, index_terms, is_han, latin_terms, normalize, query_terms, runs
 from qzt.rules.search_vocabulary import CATEGORY_KEYWORDS, DICTIONARY, STOP_WORDS, SYNONYMS
 
 _SYNONYMS_OF: dict[str, tuple[str, ...]] = {
     word: tuple(other for other in group if other != word) for group in SYNONYMS for word in group
 }
+# The field's words of three characters or more are index terms of their own, beside their bigrams: a
+# query for one asks one list of documents instead of all its bigrams' (质量管理体系: five lists of a
+# third of the directory each, every one of them read). A document holds the word where its text does.
+WHOLE_WORDS: frozenset[str] = frozenset(
+    word
+    for word in DICTIONARY + tuple(w for group in SYNONYMS for w in group)
+    if is_han(word) and len(word) >= 3
+)
 _lock = threading.Lock()
 
 
@@ -56,7 +64,21 @@ class Word:
     def term_sets(self, with_synonyms: bool = True) -> list[list[str]]:
         """For each alternative, the index terms a document must all hold."""
         chosen = self.alternatives if with_synonyms else self.alternatives[:1]
-        return [terms for alternative in chosen if (terms := query_terms(alternative))]
+        return [terms for alternative in chosen if (terms := _word_terms(alternative))]
+
+
+_WHOLE_WORDS_IN_ORDER = tuple(sorted(WHOLE_WORDS))
+
+
+def _word_terms(word: str) -> list[str]:
+    return [word] if word in WHOLE_WORDS else query_terms(word)
+
+
+def text_terms(text: str) -> list[str]:
+    """The index terms of a text: its characters, bigrams and Latin words, and the field's whole words
+    it holds."""
+    folded = normalize(text)
+    return index_terms(text) + [word for word in _WHOLE_WORDS_IN_ORDER if word in folded]
 
 
 def words(query: str) -> tuple[Word, ...]:
@@ -122,7 +144,7 @@ def document_terms(
     .search): the name (with its pinyin); the head: the name and the featured service titles; the
     services: the head and every service's category (with its pinyin), title and content; the body:
     the services, the introduction and the qualifications. Each without repeats, in first-seen order."""
-    name_terms = list(dict.fromkeys(index_terms(name) + pinyin_terms(name)))
+    name_terms = list(dict.fromkeys(text_terms(name) + pinyin_terms(name)))
     head = dict.fromkeys(name_terms)
     for service in services:
         if service.featured:
@@ -135,7 +157,7 @@ def document_terms(
     for category in sorted({service.category_name for service in services}):
         offered.update(_pinyin_terms(category))
     body = dict(offered)
-    body.update(dict.fromkeys(index_terms(introduction)))
+    body.update(dict.fromkeys(text_terms(introduction)))
     for qualification in qualification_names:
         body.update(_terms(qualification))
     return name_terms, list(head), list(offered), list(body)
@@ -144,7 +166,7 @@ def document_terms(
 @lru_cache(maxsize=16384)
 def _terms(text: str) -> dict[str, None]:
     """Terms of a text that repeats across institutions (service items, certificates): worked out once."""
-    return dict.fromkeys(index_terms(text or ""))
+    return dict.fromkeys(text_terms(text or ""))
 
 
 @cache
