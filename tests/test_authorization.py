@@ -89,6 +89,7 @@ MATRIX = {
     ("GET", "api.openapi_document"): ALL,
     ("GET", "onboarding.privacy"): ALL,
     ("GET", "onboarding.guide"): ALL,
+    ("GET", "onboarding.regulation"): ALL,
     ("GET", "pledges.verify"): ALL,
     ("GET", "pledges.verify_form"): ALL,
     ("GET", "onboarding.register"): ALL,

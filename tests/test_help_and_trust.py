@@ -54,8 +54,8 @@ def test_footer_leaves_out_each_line_whose_setting_is_unset(app, client):
 def test_footer_links_the_regulation_to_a_page_that_shows_it(client):
     text = footer(client, "/")
     link = re.search(r'<a href="([^"]+)">《[^<]*管理办法》</a>', text)
-    assert link and link.group(1) == "/guide"
-    assert "管理办法" in client.get(link.group(1)).get_data(as_text=True)
+    assert link and link.group(1) == "/regulation"
+    assert "第十四条" in client.get(link.group(1)).get_data(as_text=True)  # the text itself, not a summary
 
 
 def test_footer_settings_come_from_the_environment(monkeypatch, tmp_path):

@@ -3,20 +3,25 @@
 codes, unbinding, the official account's menu, and notices by subscription message beside SMS."""
 
 import json
+import re
 from datetime import timedelta
+from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import factories
 import pytest
 import requests
 import sqlalchemy as sa
 import wechat_fake
-from factories import PASSWORD
+from factories import PASSWORD, application_data
 from shared_fixtures import csrf, page_text, sms_code
 
-from qzt.core import clock, notifications
+from qzt.core import clock, files, notifications
 from qzt.core.sms import LogBackend
 from qzt.extensions import db
-from qzt.models import DeliveryState, Notification, Role, WechatIdentity
+from qzt.models import ApplicationState, DeliveryState, Notification, Role, User, WechatIdentity
+from qzt.rules import uploads
 from qzt.wechat import services
 
 WECHAT_UA = (
@@ -340,3 +345,117 @@ def test_bind_from_the_account_page_after_a_password_login(app, fake, make_user)
     assert db.session.scalar(sa.select(WechatIdentity.openid)) == fake.openid
     # Bound: the same link just goes on.
     assert client.get("/wechat/login?next=/notices", headers=WX).location == "/notices"
+
+
+# --- pages inside WeChat's browser: uploads from the album and camera, PDFs, no hover ---------------------
+
+SAFARI = {"User-Agent": SAFARI_UA}
+OPEN_IN_BROWSER = "如无法打开，请点击右上角“···”，选择“在浏览器打开”后下载"
+FROM_ALBUM = "图片可从相册选择或拍照上传；PDF请从“文件”中选择"
+QUALIFICATION = {"name": "CMA", "number": "1", "issuer": "省市场监管局", "valid_until": "2030-01-01"}
+
+
+class _FileInputs(HTMLParser):
+    def __init__(self, html: str):
+        super().__init__()
+        self.found: dict[str, dict] = {}
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "input" and attrs.get("type") == "file":
+            self.found[attrs["name"]] = attrs
+
+
+def _hint(html: str, name: str) -> str:
+    match = re.search(rf'<p class="hint" id="{re.escape(name)}-msg">([^<]*)</p>', html)
+    return match[1] if match else ""
+
+
+def _draft_with_services(user, services_: list[dict]):
+    data = application_data(qualifications=[QUALIFICATION], services=services_)
+    return factories.make_application(user, state=ApplicationState.DRAFT, signed=False, data=data)
+
+
+def test_upload_inputs_take_what_the_server_takes_and_say_where_to_find_it_in_wechat(login_as):
+    client = login_as(Role.INSTITUTION)
+    user = db.session.scalar(sa.select(User).where(User.role == Role.INSTITUTION))
+    _draft_with_services(user, [{"category": "branding", "title": "品牌", "content": "x", "featured": True}])
+
+    html = client.get("/onboarding/step/2", headers=WX).get_data(as_text=True)
+    inputs = _FileInputs(html).found
+    assert set(inputs) == {"licence", "q-0-file"}
+    for name, attrs in inputs.items():
+        assert attrs["accept"] == "application/pdf,image/jpeg,image/png" == uploads.ACCEPT
+        assert "capture" not in attrs  # the camera alone would hide the album and the PDFs in 文件
+        assert _hint(html, name) == f"PDF、JPG或PNG，单个文件不超过10MB；{FROM_ALBUM}"
+
+    html = client.get("/onboarding/step/5", headers=WX).get_data(as_text=True)
+    case = _FileInputs(html).found["case_images"]
+    assert case["accept"] == "image/jpeg,image/png" and "capture" not in case and "multiple" in case
+    assert _hint(html, "case_images") == "JPG或PNG，可多选，单个文件不超过10MB；可从相册选择或拍照上传"
+
+    # Outside WeChat the same inputs, and the hint as it was.
+    html = client.get("/onboarding/step/2", headers=SAFARI).get_data(as_text=True)
+    assert _FileInputs(html).found["licence"]["accept"] == uploads.ACCEPT
+    assert _hint(html, "licence") == "PDF、JPG或PNG，单个文件不超过10MB"
+
+
+def test_a_consultation_attachment_is_offered_the_same_way(login_as, make_institution):
+    institution = make_institution()
+    client = login_as(Role.ENTERPRISE)
+    html = client.get(f"/institutions/{institution.id}/consult", headers=WX).get_data(as_text=True)
+    attachment = _FileInputs(html).found["attachment"]
+    assert attachment["accept"] == uploads.ACCEPT and "capture" not in attachment
+    assert FROM_ALBUM in _hint(html, "attachment")
+    html = client.get(f"/institutions/{institution.id}/consult", headers=SAFARI).get_data(as_text=True)
+    assert _FileInputs(html).found["attachment"]["accept"] == uploads.ACCEPT
+    assert "相册" not in html
+
+
+def test_no_template_asks_for_the_camera_alone_or_types_the_server_refuses():
+    templates = Path(__file__).resolve().parent.parent / "templates"
+    for path in templates.rglob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"\bcapture\b", text), path
+        for accept in re.findall(r'accept="([^"{]+)"', text):
+            assert accept in (uploads.ACCEPT, uploads.IMAGE_ACCEPT), (path, accept)
+
+
+def test_in_wechat_the_pledge_pdf_has_the_open_in_browser_hint_beside_it(login_as):
+    client = login_as(Role.INSTITUTION)
+    user = db.session.scalar(sa.select(User).where(User.role == Role.INSTITUTION))
+    factories.make_application(user)
+
+    response = client.get("/onboarding", headers=WX)
+    html = page_text(response)
+    assert "下载承诺书PDF" in html
+    after_link = re.search(r'下载承诺书PDF</a>.*?</p>\s*<p class="hint wechat-hint">([^<]*)</p>', html, re.S)
+    assert after_link and after_link[1] == OPEN_IN_BROWSER
+    assert "User-Agent" in response.headers["Vary"]  # the page differs by browser: never shared between them
+
+    html = page_text(client.get("/onboarding", headers=SAFARI))
+    assert "下载承诺书PDF" in html and "在浏览器打开" not in html
+
+
+def test_hover_only_changes_colours_never_what_is_shown():
+    """Nothing is reachable by hovering alone: a phone has no hover."""
+    css = (Path(__file__).resolve().parent.parent / "static/css/site.css").read_text(encoding="utf-8")
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    hidden = ("display", "visibility", "opacity", "max-height", "height", "clip", "transform", "content")
+    for selectors, body in re.findall(r"([^{}]+)\{([^{}]*)\}", css):
+        if ":hover" not in selectors:
+            continue
+        properties = {d.split(":")[0].strip() for d in body.split(";") if ":" in d}
+        assert not properties & set(hidden), selectors.strip()
+
+
+def test_staff_see_the_hint_beside_submitted_files_and_the_pledge_pdf_in_wechat(login_as, make_user):
+    applicant = make_user(Role.INSTITUTION, "13600000009")
+    licence = files.store_bytes(applicant, "licence", factories.signature_png(), "执照.png")
+    application = factories.make_application(applicant, data=application_data(licence_file_id=licence.id))
+    staff = login_as(Role.OPERATOR)
+    html = page_text(staff.get(f"/staff/applications/{application.id}", headers=WX))
+    assert "下载承诺书PDF" in html and html.count(OPEN_IN_BROWSER) == 2  # the materials, the pledge
+    html = page_text(staff.get(f"/staff/applications/{application.id}", headers=SAFARI))
+    assert "下载承诺书PDF" in html and "在浏览器打开" not in html

@@ -2,14 +2,14 @@
 
 from datetime import datetime, timedelta
 
-from flask import Flask
+from flask import Flask, g, has_request_context, request
 from flask_login import current_user
 from markupsafe import Markup, escape
 
 from qzt.core import clock
 from qzt.core.http import is_fragment
 from qzt.data import catalog
-from qzt.rules import calendar, eligibility, passwords, phone, search_query, uploads
+from qzt.rules import calendar, eligibility, passwords, phone, search_query, uploads, wechat
 from qzt.rules.calendar import to_beijing
 
 # The catalog, and the regulation's limits the pages state (never restated in a template).
@@ -52,6 +52,21 @@ def highlight(text: str | None, words: tuple = ()) -> Markup:
     )
 
 
+def in_wechat() -> bool:
+    """The page is for WeChat's in-app browser, which gets hints of its own (choosing files, opening
+    PDFs). Not for the cached directory pages (qzt.core.pagecache), the same for every browser."""
+    if not has_request_context():
+        return False
+    g.varies_by_browser = True
+    return wechat.in_wechat(request.user_agent.string)
+
+
+def _vary_by_browser(response):
+    if g.get("varies_by_browser"):
+        response.vary.add("User-Agent")
+    return response
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["highlight"] = highlight
     app.jinja_env.filters["mask_phone"] = phone.mask
@@ -66,7 +81,11 @@ def init_app(app: Flask) -> None:
         is_fragment=is_fragment,
         phone_for=phone_for,
         PASSWORD_HINT=passwords.HINT,
+        in_wechat=in_wechat,
+        UPLOAD_ACCEPT=uploads.ACCEPT,
+        IMAGE_ACCEPT=uploads.IMAGE_ACCEPT,
     )
+    app.after_request(_vary_by_browser)
 
     @app.context_processor
     def _today():

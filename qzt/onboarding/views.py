@@ -27,7 +27,7 @@ from qzt.onboarding.forms import (
     sent_value,
 )
 from qzt.pledges import signing, texts
-from qzt.rules import assessment, eligibility, upkeep
+from qzt.rules import assessment, eligibility, regulation, upkeep
 from qzt.rules import codes as code_rules
 from qzt.rules import phone as phone_rules
 from qzt.rules.uploads import UploadRejected
@@ -96,6 +96,12 @@ def guide():
 def privacy():
     """隐私政策 (PIPL)."""
     return render_template("onboarding/privacy.html")
+
+
+@bp.get("/regulation", endpoint="regulation")
+def show_regulation():
+    """The regulation in full, word for word: its articles (anchors art-1 … art-18) and annexes."""
+    return render_template("onboarding/regulation.html", regulation=regulation.current())
 
 
 @bp.get("/onboarding")

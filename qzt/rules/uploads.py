@@ -19,6 +19,14 @@ ALLOWED = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 IMAGES = {"image/jpeg", "image/png"}
 PILLOW_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG"}
 
+# The file inputs' `accept`: the types above, named exactly rather than as image/*. iOS (Safari and
+# WeChat's WKWebView) offers 照片图库/拍照/选取文件 for any image type and converts a HEIC photo into
+# one the list names; with image/* it sends HEIC, which the check below refuses. Android's WeChat hands
+# the list to its own chooser, which offers the camera and album when an image type is listed and the
+# file manager for PDFs. Never `capture`: it opens the camera alone, hiding the album and the files.
+ACCEPT = ",".join(ALLOWED)
+IMAGE_ACCEPT = ",".join(sorted(IMAGES))
+
 # Largest width × height in pixels. The drawn signature comes from a 600×200 canvas; a bigger one only
 # slows every pledge PDF that shows it.
 IMAGE_MAX = (8000, 8000)
