@@ -102,3 +102,66 @@ def test_fragment_cache_can_be_turned_off(app, client, make_institution):
     make_institution("佛山市无缓存检测所")
     assert "佛山市无缓存检测所" in page_text(client.get("/directory?q=检测"))
     assert client.get("/api/v1/institutions?q=检测").get_json()["items"][0]["name"] == "佛山市无缓存检测所"
+
+
+def _another_process_changes(institution_id: int, introduction: str) -> None:
+    """What another app server does: its own connection, its own transaction, the same bump."""
+    import sqlalchemy as sa
+
+    from qzt.core.pagecache import CHANNEL
+
+    engine = sa.create_engine(db.engine.url, poolclass=sa.pool.NullPool)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text("UPDATE institutions SET introduction = :i WHERE id = :id"),
+            {"i": introduction, "id": institution_id},
+        )
+        connection.execute(sa.text("UPDATE site_state SET version = version + 1 WHERE key = 'directory'"))
+        if engine.dialect.name == "postgresql":
+            connection.execute(sa.text("SELECT pg_notify(:c, '')"), {"c": CHANNEL})
+    engine.dispose()
+
+
+def test_a_change_made_by_another_app_server_shows_too(client, make_institution):
+    """Several app servers share one database: a change committed by another reaches this one's cache
+    (PostgreSQL announces it; within a few milliseconds, waited for here up to 5 s)."""
+    import time
+
+    inst = make_institution("佛山市多机缓存所", introduction="旧的简介内容")
+    db.session.commit()
+    assert "旧的简介内容" in client.get(f"/institutions/{inst.id}").get_data(as_text=True)
+    _another_process_changes(inst.id, "别处改的简介")
+    deadline = time.monotonic() + 5
+    while True:
+        db.session.rollback()  # the test's session is the requests' too: start each as a new one would
+        if "别处改的简介" in client.get(f"/institutions/{inst.id}").get_data(as_text=True):
+            break
+        assert time.monotonic() < deadline, "the other server's change never showed"
+        time.sleep(0.05)
+
+
+def test_a_cached_page_asks_postgresql_nothing(client, make_institution):
+    """On PostgreSQL the cache's freshness costs no round trip: the version is announced, not asked.
+    (SQLite reads it in-process: one statement.)"""
+    import time
+
+    import sqlalchemy as sa
+
+    from qzt.core import pagecache
+
+    make_institution("佛山市无往返缓存所")
+    db.session.commit()
+    client.get("/directory")
+    if db.engine.dialect.name == "postgresql":
+        deadline = time.monotonic() + 5
+        while pagecache._WATCHERS[str(db.engine.url)].value is None:  # the thread has not read it yet
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    statements: list[str] = []
+    record = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement, ...)
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert "佛山市无往返缓存所" in page_text(client.get("/directory"))
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert len(statements) == (0 if db.engine.dialect.name == "postgresql" else 1)

@@ -4,8 +4,18 @@ Most traffic is anonymous browsing from the WeChat account, and the directory ch
 flush that touches what the directory shows bumps a version number in the same transaction; a cached
 page is served only while the version it was rendered at is still current, so a change shows at once.
 Logged-in users, flashed messages and anything that sets a cookie bypass the cache.
+
+On PostgreSQL the version is not asked per request: each bump also sends a NOTIFY (delivered when its
+transaction commits), and a thread of each process LISTENs on a connection of its own and keeps the
+version in memory (_Watcher). A process's own commits are read back at once; another process's arrive
+within milliseconds. Until the thread has read the version, or while it has lost its connection, requests
+ask the database as before. SQLite's read is in-process and costs no round trip.
 """
 
+import logging
+import os
+import threading
+import time
 from collections import OrderedDict
 from functools import wraps
 from threading import Lock
@@ -39,10 +49,18 @@ def _pages() -> OrderedDict:
     return current_app.extensions.setdefault("qzt_page_cache", OrderedDict())
 
 
+CHANNEL = "qzt_directory"
+_BUMPED = "qzt_directory_bumped"
+
+
 def bump(connection: sa.Connection | None = None) -> None:
     """Mark the directory changed (for writes that bypass the ORM, such as bulk inserts)."""
     stmt = sa.update(SiteState).where(SiteState.key == DIRECTORY).values(version=SiteState.version + 1)
-    (connection or db.session).execute(stmt)
+    target = connection or db.session
+    target.execute(stmt)
+    if db.engine.dialect.name == "postgresql":
+        target.execute(sa.text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+        db.session.info[_BUMPED] = True
 
 
 def _after_flush(session, _context) -> None:
@@ -50,13 +68,110 @@ def _after_flush(session, _context) -> None:
         bump(session.connection())
 
 
+def _after_commit(session) -> None:
+    """This process sees its own change at once, without waiting for the announcement."""
+    if session.info.pop(_BUMPED, False):
+        watcher = _WATCHERS.get(str(session.get_bind().url))
+        if watcher is not None:
+            watcher.forget()
+
+
 def init_app(app) -> None:
     listen(sa.orm.Session, "after_flush", _after_flush)
+    listen(sa.orm.Session, "after_commit", _after_commit)
+    listen(sa.orm.Session, "after_rollback", lambda session: session.info.pop(_BUMPED, None))
 
 
 def version() -> int | None:
     """The directory's version; None (nothing is cached) if the counter row is missing."""
-    return db.session.scalar(sa.select(SiteState.version).where(SiteState.key == DIRECTORY))
+    watcher = _watcher() if db.engine.dialect.name == "postgresql" else None
+    if watcher is not None and watcher.value is not None:
+        return watcher.value
+    current = _read(db.session)
+    if watcher is not None:
+        watcher.learn(current)
+    return current
+
+
+def _read(connection) -> int | None:
+    return connection.scalar(sa.select(SiteState.version).where(SiteState.key == DIRECTORY))
+
+
+class _Watcher:
+    """The directory's version as PostgreSQL announces it, kept by a daemon thread (one per database
+    and process) on a connection of its own, outside the pool."""
+
+    def __init__(self, url: sa.URL):
+        self.engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        self.value: int | None = None
+        self.pid = os.getpid()
+        self._lock = Lock()
+        self._generation = 0  # moved on by forget(): a read begun before it is not kept
+        self.listening = False
+        threading.Thread(target=self._run, name="qzt-directory-watch", daemon=True).start()
+
+    def learn(self, value: int | None) -> None:
+        """A version read by a request: never step back (a slower read may finish later)."""
+        with self._lock:
+            if value is not None and (self.value is None or value > self.value):
+                self.value = value
+
+    def forget(self) -> None:
+        with self._lock:
+            self._generation += 1
+            self.value = None
+
+    def _store(self, value: int | None, generation: int) -> None:
+        with self._lock:
+            if generation == self._generation:
+                self.value = value
+
+    def _run(self) -> None:
+        told = False
+        while True:
+            try:
+                self._listen()
+            except Exception as error:  # a lost connection: ask per request meanwhile, then listen again
+                self.forget()
+                if self.listening or not told:  # once per outage
+                    _log.warning("directory version: not listening (%s); requests ask the database", error)
+                self.listening, told = False, True
+                time.sleep(RECONNECT_SECONDS)
+
+    def _listen(self) -> None:
+        with self.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+            driver = connection.connection.driver_connection
+            connection.exec_driver_sql(f"LISTEN {CHANNEL}")
+            self.listening = True
+            while True:  # LISTENing before reading: no change falls between
+                generation = self._generation
+                self._store(_read(connection), generation)
+                for _notify in driver.notifies(timeout=QUIET_SECONDS, stop_after=1):
+                    pass
+
+
+_WATCHERS: dict[str, _Watcher] = {}
+_watchers_lock = Lock()
+_log = logging.getLogger(__name__)
+# Without an announcement the version is read again after this long anyway; a lost connection is
+# retried after RECONNECT_SECONDS.
+QUIET_SECONDS = 30.0
+RECONNECT_SECONDS = 1.0
+
+
+def _watcher() -> _Watcher | None:
+    """This process's watcher of the app's database, started on first use (after gunicorn forks)."""
+    if not (current_app.config["PAGE_CACHE"] or current_app.config["FRAGMENT_CACHE"]):
+        return None
+    key = str(db.engine.url)
+    watcher = _WATCHERS.get(key)
+    if watcher is None or watcher.pid != os.getpid():
+        with _watchers_lock:
+            watcher = _WATCHERS.get(key)
+            if watcher is None or watcher.pid != os.getpid():
+                watcher = _WATCHERS[key] = _Watcher(db.engine.url)
+    return watcher
 
 
 def clear() -> None:
