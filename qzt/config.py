@@ -113,6 +113,9 @@ def from_environment(instance_path: str) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         "QZT_LOG_FORMAT": os.environ.get("QZT_LOG_FORMAT") or "text",
         "QZT_STATEMENT_TIMEOUT_MS": _count("QZT_STATEMENT_TIMEOUT_MS", default=5000),
+        # Where the directory's version is LISTENed for (qzt.core.pagecache): the database itself, not a
+        # pgbouncer in transaction mode; "off" asks it per request instead.
+        "QZT_DIRECTORY_LISTEN_URL": os.environ.get("QZT_DIRECTORY_LISTEN_URL") or None,
         # The footer's 联系我们 and the filing numbers every Chinese government-run site shows; each line
         # is left out while its setting is unset.
         **{name: (os.environ.get(name) or "").strip() or None for name in FOOTER_SETTINGS},

@@ -165,3 +165,24 @@ def test_a_cached_page_asks_postgresql_nothing(client, make_institution):
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", record)
     assert len(statements) == (0 if db.engine.dialect.name == "postgresql" else 1)
+
+
+def test_without_listening_the_version_is_asked_per_request(app, client, make_institution):
+    """QZT_DIRECTORY_LISTEN_URL=off (a pooler that cannot LISTEN): one read per cached page, still fresh."""
+    import sqlalchemy as sa
+
+    app.config["QZT_DIRECTORY_LISTEN_URL"] = "off"
+    inst = make_institution("佛山市不监听缓存所", introduction="旧的简介内容")
+    db.session.commit()
+    client.get(f"/institutions/{inst.id}")
+    statements: list[str] = []
+    record = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement, ...)
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert "旧的简介内容" in client.get(f"/institutions/{inst.id}").get_data(as_text=True)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert len(statements) == 1 and "site_state" in statements[0]
+    _another_process_changes(inst.id, "别处改的简介")
+    db.session.rollback()
+    assert "别处改的简介" in client.get(f"/institutions/{inst.id}").get_data(as_text=True)

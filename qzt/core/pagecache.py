@@ -162,7 +162,9 @@ RECONNECT_SECONDS = 1.0
 
 def _watcher() -> _Watcher | None:
     """This process's watcher of the app's database, started on first use (after gunicorn forks)."""
-    if not (current_app.config["PAGE_CACHE"] or current_app.config["FRAGMENT_CACHE"]):
+    config = current_app.config
+    listen_url = config.get("QZT_DIRECTORY_LISTEN_URL")
+    if not (config["PAGE_CACHE"] or config["FRAGMENT_CACHE"]) or listen_url == "off":
         return None
     key = str(db.engine.url)
     watcher = _WATCHERS.get(key)
@@ -170,7 +172,8 @@ def _watcher() -> _Watcher | None:
         with _watchers_lock:
             watcher = _WATCHERS.get(key)
             if watcher is None or watcher.pid != os.getpid():
-                watcher = _WATCHERS[key] = _Watcher(db.engine.url)
+                url = sa.make_url(listen_url) if listen_url else db.engine.url
+                watcher = _WATCHERS[key] = _Watcher(url)
     return watcher
 
 
