@@ -186,3 +186,25 @@ def test_without_listening_the_version_is_asked_per_request(app, client, make_in
     _another_process_changes(inst.id, "别处改的简介")
     db.session.rollback()
     assert "别处改的简介" in client.get(f"/institutions/{inst.id}").get_data(as_text=True)
+
+
+def test_the_home_page_counts_follow_changes_without_the_page_cache(app, client, make_institution):
+    """Logged-in visitors and API callers are not served whole pages; the counts they see are kept per
+    directory version, so they move with the first change."""
+    app.config["PAGE_CACHE"] = False
+    inst = make_institution("佛山市计数缓存所")
+    db.session.commit()
+
+    def api_total() -> int:
+        return sum(item["count"] for item in client.get("/api/v1/categories").get_json()["items"])
+
+    assert "平台现有入驻机构 <strong>1</strong> 家" in client.get("/").get_data(as_text=True)
+    assert api_total() == 1
+    make_institution("佛山市计数缓存二所")
+    db.session.commit()
+    assert "平台现有入驻机构 <strong>2</strong> 家" in client.get("/").get_data(as_text=True)
+    assert api_total() == 2
+    inst.listing_state = ListingState.EXPELLED
+    db.session.commit()
+    assert "平台现有入驻机构 <strong>1</strong> 家" in client.get("/").get_data(as_text=True)
+    assert api_total() == 1

@@ -1,4 +1,5 @@
-"""Pieces of the public directory rendered once per institution and reused: a result card, an API item.
+"""Pieces of the public directory rendered once per institution and reused: a result card, an API item,
+and the counts the home page and the API show.
 
 A search still runs its statements on every request, for everyone; what it finds is drawn from here
 while the directory has not changed (pagecache's version, bumped in the same transaction as any change
@@ -61,6 +62,24 @@ def each(kind: str, ids: Iterable[int], variant: Hashable, make: Callable[[list[
             while len(store) > MAX_FRAGMENTS:
                 store.popitem(last=False)
     return [found[i] for i in ids if i in found]
+
+
+def one(kind: str, variant: Hashable, make: Callable[[], object]) -> object:
+    """A single `kind` piece for `variant` (e.g. the home page's counts), made by `make()` when not
+    stored or stored before the directory's last change."""
+    current = _version() if current_app.config["FRAGMENT_CACHE"] else None
+    if current is None:
+        return make()
+    store, key = _store(), (kind, variant, None)
+    with _lock:
+        hit = store.get(key)
+    if hit is not None and hit[0] == current:
+        return hit[1]
+    made = make()
+    with _lock:
+        store[key] = (current, made)
+        store.move_to_end(key)
+    return made
 
 
 def clear() -> None:

@@ -16,9 +16,8 @@ from qzt.rules.sanctions import EXPULSION_CAUSES
 @cached_for_anonymous
 def home():
     """Search box and the category tiles with their counts."""
-    return render_template(
-        "directory/home.html", counts=search.category_counts(), listed=search.listed_count()
-    )
+    counts, listed = fragments.one("tallies", None, lambda: (search.category_counts(), search.listed_count()))
+    return render_template("directory/home.html", counts=counts, listed=listed)
 
 
 @bp.get("/directory")

@@ -31,7 +31,7 @@ def _bad_request(fields: dict[str, str]) -> Response:
 @bp.get("/categories")
 def categories():
     """The 17 service categories in the regulation's order, each with its count of listed institutions."""
-    counts = search.category_counts()
+    counts = fragments.one("category_counts", None, search.category_counts)
     return json_response({"items": [serializers.choice(c, counts.get(c.slug, 0)) for c in CATEGORIES]})
 
 
