@@ -271,3 +271,20 @@ def test_words_with_synonyms_find_the_same_however_the_condition_is_written(
     make_institution("佛山市丙检测所", services=featured(("inspection", "电梯检测")))
     assert names("家电检测") == ["佛山市甲检验所", "佛山市乙检测所"]
     assert names("家电检测", district="chancheng") == ["佛山市甲检验所", "佛山市乙检测所"]
+
+
+def test_a_search_leaves_the_planner_settings_as_it_found_them(make_institution):
+    """PostgreSQL: the search plans its own statements with index scans only, no JIT, no parallel
+    workers; the request's later statements (and the next request on the same connection) get the
+    server's settings back."""
+    from qzt.directory.search import _PLANNER_SETTINGS
+
+    make_institution("佛山市设置检测所")
+    if db.engine.dialect.name != "postgresql":
+        assert names("检测") == ["佛山市设置检测所"]
+        return
+    read = sa.text("SELECT " + ", ".join(f"current_setting('{name}')" for name in _PLANNER_SETTINGS))
+    before = db.session.execute(read).one()
+    assert names("检测") == ["佛山市设置检测所"]
+    assert db.session.execute(read).one() == before
+    assert before[0] == "on" and before[4] == "on"  # seqscan and indexscan allowed again

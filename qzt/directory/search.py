@@ -325,35 +325,36 @@ def _index_scans_only():
     one plan cannot fit both a word in most names and a rare one. No JIT: a statement the settings
     make look costly would spend 100 ms or more compiling. No parallel workers: starting two costs
     some 10 ms, more than the statements take. Set for the transaction and set back at the end, in
-    one statement each."""
+    one round trip each."""
     if db.engine.dialect.name != "postgresql":
         yield
         return
-    names = (
-        "enable_seqscan",
-        "plan_cache_mode",
-        "jit",
-        "max_parallel_workers_per_gather",
-        "enable_indexscan",
-    )
-    current = ", ".join(f"current_setting('{name}')" for name in names)
-    # The highest document id too, while the primary key may still be read backwards for it.
-    sql = f"SELECT {current}, (SELECT max(institution_id) FROM search_documents)"  # nosec B608 - fixed names
-    *before, db.session.info[_LAST_ID_KEY] = db.session.execute(sa.text(sql)).one()
-    db.session.execute(
+    # The highest document id too, planned before the settings change: read backwards from the key.
+    db.session.info[_LAST_ID_KEY] = db.session.execute(
         sa.text(
-            "SELECT set_config('enable_seqscan', 'off', true), set_config('plan_cache_mode', :p, true), "
+            "SELECT (SELECT max(institution_id) FROM search_documents), "
+            "set_config('enable_seqscan', 'off', true), set_config('plan_cache_mode', :p, true), "
             "set_config('jit', 'off', true), set_config('max_parallel_workers_per_gather', '0', true), "
             "set_config('enable_indexscan', 'off', true)"
         ),
         {"p": "force_custom_plan"},
-    )
+    ).scalar()
     try:
         yield
     finally:
         db.session.info.pop(_LAST_ID_KEY, None)
-        restore = ", ".join(f"set_config('{name}', :{name}, true)" for name in names)
-        db.session.execute(sa.text(f"SELECT {restore}"), dict(zip(names, before, strict=True)))  # nosec B608
+        # Back to what the session had: the app never SETs these for a session, so its value is the
+        # default (server, database or role), and one round trip without parameters sets them all.
+        db.session.execute(sa.text(" ".join(f"SET LOCAL {name} TO DEFAULT;" for name in _PLANNER_SETTINGS)))
+
+
+_PLANNER_SETTINGS = (
+    "enable_seqscan",
+    "plan_cache_mode",
+    "jit",
+    "max_parallel_workers_per_gather",
+    "enable_indexscan",
+)
 
 
 _LAST_ID_KEY = "qzt_search_last_id"
