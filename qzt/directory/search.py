@@ -622,7 +622,7 @@ class _PostgresIndex:
         )
         matches = max(1, self.count("body", CAP + 1))  # a field holds no more than the body
         last_id = db.session.info.get(_LAST_ID_KEY) or 0
-        below = int(last_id * BOUND_SLACK * limit / (matches * (BOUND_GROWTH if matches > CAP else 1))) + 1
+        below = int(last_id * BOUND_SLACK * limit / (matches * (CAPPED_SHARE if matches > CAP else 1))) + 1
         while below <= last_id:
             found = list(db.session.scalars(sa.text(bounded), {**params, "l": limit, "below": below}))
             if len(found) >= limit:
@@ -640,6 +640,9 @@ MAX_COMBINATIONS = 16
 # as the body; each next bound is at most BOUND_GROWTH times higher (_PostgresIndex.ids).
 BOUND_SLACK = 2
 BOUND_GROWTH = 16
+# Past CAP the body's count says little of how common the word is: the first bound is this many times
+# lower (a word in every name would otherwise have its first bound tested row by row).
+CAPPED_SHARE = 16
 
 
 def category_counts() -> dict[str, int]:
