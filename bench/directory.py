@@ -176,8 +176,12 @@ def search_latency(database_url: str, rounds: int) -> tuple[float, float, float,
     return statistics.median(timings), timings[int(len(timings) * 0.95)], timings[-1], per_query
 
 
-# What sets the planner up (qzt.directory.search._index_scans_only, _scan_by, _many): run, not shown.
-SETTINGS = ("SELECT CURRENT_SETTING", "SELECT SET_CONFIG", "EXPLAIN")
+# What sets the planner up and back (qzt.directory.search._index_scans_only): run, not shown.
+SETTINGS = ("SET ", "SELECT CURRENT_SETTING", "EXPLAIN")
+
+
+def _sets_up(statement: str) -> bool:
+    return statement.lstrip().upper().startswith(SETTINGS) or "set_config(" in statement
 
 
 def explain(database_url: str) -> None:
@@ -208,7 +212,7 @@ def explain(database_url: str) -> None:
             print(f"\n### {name}: {len(statements)} statements")
             conn = db.session.connection()
             for statement, params in statements:
-                if statement.lstrip().upper().startswith(SETTINGS):  # replayed, so each plan is the search's
+                if _sets_up(statement):  # replayed, so each plan is the search's
                     conn.exec_driver_sql(statement, params)
                     continue
                 print("--", " ".join(statement.split())[:160])

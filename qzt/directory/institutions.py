@@ -79,7 +79,8 @@ def existing_usccs() -> set[str]:
 
 def analyze() -> None:
     """After a bulk load: fresh planner statistics (both engines know ANALYZE; without them the planner
-    guesses table sizes and may scan where an index fits) and, on SQLite, one FTS5 segment."""
+    guesses table sizes and may scan where an index fits) and the search index compacted
+    (qzt.directory.search.optimize_index)."""
     db.session.execute(sa.text("ANALYZE"))
     db.session.commit()
     optimize_index()
