@@ -76,10 +76,14 @@ def _after_commit(session) -> None:
             watcher.forget()
 
 
+def _after_rollback(session) -> None:
+    session.info.pop(_BUMPED, None)
+
+
 def init_app(app) -> None:
     listen(sa.orm.Session, "after_flush", _after_flush)
     listen(sa.orm.Session, "after_commit", _after_commit)
-    listen(sa.orm.Session, "after_rollback", lambda session: session.info.pop(_BUMPED, None))
+    listen(sa.orm.Session, "after_rollback", _after_rollback)
 
 
 def version() -> int | None:
