@@ -96,14 +96,7 @@ def empty() -> dict:
         "qualifications": [],
         "services": [],
         "agents": [],
-        "evidence": {
-            "client_list": "",
-            "case_file_ids": [],
-            "lab_cert_number": "",
-            "lab_cert_valid_until": "",
-            "lab_cert_file_id": None,
-            "equipment_list": "",
-        },
+        "evidence": eligibility.empty_evidence(),
         "declarations": dict.fromkeys(eligibility.DECLARATIONS, False),
     }
 

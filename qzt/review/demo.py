@@ -126,14 +126,7 @@ def _data(record: InstitutionRecord, applicant: User, docs: Documents, rng: rand
         }
         for q in record.qualifications or []
     ]
-    evidence = {
-        "client_list": "",
-        "case_file_ids": [],
-        "lab_cert_number": "",
-        "lab_cert_valid_until": "",
-        "lab_cert_file_id": None,
-        "equipment_list": "",
-    }
+    evidence = eligibility.empty_evidence()
     if eligibility.needs_case_evidence(services_):
         evidence["client_list"] = (
             "佛山市某家电有限公司（2025年）\n佛山市某陶瓷有限公司（2025年）\n佛山市某机械有限公司（2026年）"

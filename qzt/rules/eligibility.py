@@ -26,6 +26,19 @@ ART7 = "第七条：入驻机构原则上只能选择二至三项优势服务项
 ART6 = "第六条：入驻机构应配备1-2名在线客服人员"
 
 
+def empty_evidence() -> dict:
+    """The Art. 8–9 evidence of an application before anything is given: case clients and files, the
+    laboratory certificate, the equipment list."""
+    return {
+        "client_list": "",
+        "case_file_ids": [],
+        "lab_cert_number": "",
+        "lab_cert_valid_until": "",
+        "lab_cert_file_id": None,
+        "equipment_list": "",
+    }
+
+
 def featured_problems(services: list[dict]) -> list[str]:
     """Art. 7: exactly 2 or 3 featured service items."""
     featured = sum(1 for s in services if s.get("featured"))
