@@ -1,7 +1,7 @@
-"""Settings from the environment: DATABASE_URL, SECRET_KEY, QZT_PAGE_CACHE, QZT_FRAGMENT_CACHE, QZT_CLOCK,
-QZT_PUBLIC_URL, QZT_PROXY_COUNT, QZT_REDIS_URL, QZT_RATELIMIT_STORAGE_URL, QZT_LOG_FORMAT,
-QZT_STORAGE_URL and QZT_S3_*, and the footer's QZT_OPERATOR_HOTLINE, QZT_OPERATOR_HOURS, QZT_ICP_NUMBER
-and QZT_SITE_CODE; QZT_WECHAT_* for the WeChat official account."""
+"""Settings from the environment: DATABASE_URL, SECRET_KEY, QZT_PAGE_CACHE, QZT_FRAGMENT_CACHE,
+QZT_SEARCH_CACHE, QZT_CLOCK, QZT_PUBLIC_URL, QZT_PROXY_COUNT, QZT_REDIS_URL, QZT_RATELIMIT_STORAGE_URL,
+QZT_LOG_FORMAT, QZT_STORAGE_URL and QZT_S3_*, and the footer's QZT_OPERATOR_HOTLINE, QZT_OPERATOR_HOURS,
+QZT_ICP_NUMBER and QZT_SITE_CODE; QZT_WECHAT_* for the WeChat official account."""
 
 import os
 import secrets
@@ -100,6 +100,7 @@ def from_environment(instance_path: str) -> dict:
         "PER_PAGE": 20,
         "PAGE_CACHE": os.environ.get("QZT_PAGE_CACHE", "1") != "0",
         "FRAGMENT_CACHE": os.environ.get("QZT_FRAGMENT_CACHE", "1") != "0",
+        "SEARCH_CACHE": os.environ.get("QZT_SEARCH_CACHE", "1") != "0",
         "QZT_CLOCK": os.environ.get("QZT_CLOCK") or None,
         "QZT_PUBLIC_URL": os.environ.get("QZT_PUBLIC_URL") or None,
         "QZT_PROXY_COUNT": _count("QZT_PROXY_COUNT"),

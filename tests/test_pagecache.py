@@ -208,3 +208,43 @@ def test_the_home_page_counts_follow_changes_without_the_page_cache(app, client,
     db.session.commit()
     assert "平台现有入驻机构 <strong>1</strong> 家" in client.get("/").get_data(as_text=True)
     assert api_total() == 1
+
+
+def _statements_during(do) -> list[str]:
+    import sqlalchemy as sa
+
+    statements: list[str] = []
+    record = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement, ...)
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        do()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    return statements
+
+
+def test_a_repeated_search_runs_no_search_statement_and_follows_changes(app, client, make_institution):
+    """The search's result is kept per directory version (QZT_SEARCH_CACHE) for those the page cache
+    does not serve: asked again, the API runs no search statement; a new match shows at once."""
+    app.config["PAGE_CACHE"] = False
+    make_institution("佛山市结果缓存计量所", services=[("metrology", "计量校准服务", "", True)])
+    db.session.commit()
+    first = client.get("/api/v1/institutions?q=计量").get_json()
+    assert [item["name"] for item in first["items"]] == ["佛山市结果缓存计量所"]
+    again = _statements_during(lambda: client.get("/api/v1/institutions?q=计量").get_json())
+    assert not [s for s in again if "search_" in s], again
+    make_institution("佛山市结果缓存计量二所", services=[("metrology", "长度计量", "", True)])
+    db.session.commit()
+    names = [item["name"] for item in client.get("/api/v1/institutions?q=计量").get_json()["items"]]
+    assert names == ["佛山市结果缓存计量所", "佛山市结果缓存计量二所"]
+    assert "佛山市结果缓存计量二所" in page_text(client.get("/directory?q=计量"))
+
+
+def test_the_search_cache_can_be_turned_off(app, client, make_institution):
+    app.config["PAGE_CACHE"] = False
+    app.config["SEARCH_CACHE"] = False
+    make_institution("佛山市不缓存结果计量所", services=[("metrology", "计量校准服务", "", True)])
+    db.session.commit()
+    client.get("/api/v1/institutions?q=计量")
+    again = _statements_during(lambda: client.get("/api/v1/institutions?q=计量").get_json())
+    assert [s for s in again if "search_" in s]

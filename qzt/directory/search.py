@@ -7,6 +7,7 @@ every word (FIELDS), then by id, so both databases order results identically. Wh
 every word, those holding the weightiest of them come instead, and the page says so.
 """
 
+import dataclasses
 import itertools
 import math
 import re
@@ -16,8 +17,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import selectinload
 
+from qzt.core import fragments
 from qzt.core.database import listen
 from qzt.data.catalog import CATEGORY_NAMES
 from qzt.extensions import db
@@ -260,6 +263,17 @@ def _listed(filters: Filters) -> sa.Select:
         in_category = sa.select(ServiceItem.institution_id).where(ServiceItem.category == filters.category)
         stmt = stmt.where(Institution.id.in_(in_category))
     return stmt.order_by(Institution.id)
+
+
+def cached_search(filters: Filters, page: int = 1, per_page: int = 20) -> Page:
+    """search(), its result kept while the directory's version holds (the fragment cache's, bumped in
+    the same transaction as any change to what the directory shows): a query asked again, by anyone,
+    logged in or not, costs no statement but the version's. QZT_SEARCH_CACHE=0 turns it off."""
+    if not current_app.config["SEARCH_CACHE"]:
+        return search(filters, page, per_page)
+    found = fragments.one("search", (filters, page, per_page), lambda: search(filters, page, per_page))
+    # A copy for this request: a page's institutions (Page.items) are loaded in this request's session.
+    return dataclasses.replace(found)
 
 
 def search(filters: Filters, page: int = 1, per_page: int = 20) -> Page:

@@ -25,7 +25,7 @@ def home():
 def listing():
     """Listed institutions by search, category and district; htmx gets only the results."""
     query = forms.parse(request.args, current_app.config["PER_PAGE"])
-    page = search.search(query.filters, query.page, query.per_page)
+    page = search.cached_search(query.filters, query.page, query.per_page)
     cards = fragments.each("card", page.ids, page.words, lambda ids: _cards(ids, page.words))
     template = "directory/_results.html" if is_fragment() else "directory/listing.html"
     return render_template(

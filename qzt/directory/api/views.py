@@ -47,7 +47,7 @@ def institutions():
     query = forms.parse(request.args, DEFAULT_PER_PAGE)
     if query.errors:
         return _bad_request(query.errors)
-    page = search.search(query.filters, query.page, query.per_page)
+    page = search.cached_search(query.filters, query.page, query.per_page)
     return json_response(
         {
             "items": fragments.each("api-item", page.ids, (public_base(), page.words), _items(page.words)),
