@@ -219,15 +219,27 @@ def test_a_broad_query_counts_up_to_the_cap_and_says_so(client, make_institution
     assert client.get("/api/v1/institutions?q=检测所&district=nanhai").get_json()["total_capped"] is False
 
 
+def _skip_ids(n: int) -> None:
+    """PostgreSQL: the next institution's id `n` further on, so that the matches lie in different
+    buckets of ids (qzt.directory.search.BUCKET_SIZE), which its statements ask among."""
+    if db.engine.dialect.name == "postgresql":
+        sequence = "pg_get_serial_sequence('institutions', 'id')"
+        db.session.execute(sa.text(f"SELECT setval({sequence}, nextval({sequence}) + :n)"), {"n": n})
+
+
 @pytest.mark.parametrize("slack", [0.05, 0.5, 2])
 def test_ranking_is_the_same_whatever_bounds_the_ids_are_asked_below(make_institution, monkeypatch, slack):
-    """PostgreSQL asks a field's first matches below a bound on the ids, raised while too few are found
-    (qzt.directory.search._PostgresIndex.ids): the order must not depend on the bounds."""
+    """PostgreSQL asks a field's first matches among the first buckets of ids, more while too few are
+    found (qzt.directory.search._PostgresIndex.ids): the order must not depend on the bounds."""
     from qzt.directory import search as module
 
     monkeypatch.setattr(module, "BOUND_SLACK", slack)
     monkeypatch.setattr(module, "BOUND_GROWTH", 2)
-    make = make_institution
+
+    def make(*args, **kwargs):
+        _skip_ids(700)  # some 12 buckets in all
+        return make_institution(*args, **kwargs)
+
     make("佛山市甲咨询有限公司", introduction="承接计量校准。")
     make("佛山市乙技术有限公司", services=featured(("metrology", "计量校准")))
     make("佛山市第一计量所")
@@ -254,7 +266,34 @@ def test_ranking_is_the_same_whatever_bounds_the_ids_are_asked_below(make_instit
         sa.event.remove(db.engine, "before_cursor_execute", record)
     assert pages == [expected[:2], expected[2:4], expected[4:]]
     if db.engine.dialect.name == "postgresql" and slack < 1:  # the bounds were asked, and raised
-        assert sum("institution_id < " in s for s in statements) >= 2
+        assert sum("CAST(%(buckets)s AS text[])" in s for s in statements) >= 2
+
+
+@pytest.mark.parametrize(("matching", "spread"), [(3, 700), (5, 700), (9, 700), (9, 3000), (9, 1)])
+def test_counts_are_exact_whichever_buckets_the_matches_lie_in(
+    make_institution, monkeypatch, matching, spread
+):
+    """PostgreSQL counts among the first buckets of ids first, and among all when those hold fewer than
+    the cap: the count is exact below the cap and capped above it, however the matches are spread."""
+    from qzt.directory import search as module
+
+    monkeypatch.setattr(module, "CAP", 5)
+    for n in range(matching):
+        _skip_ids(spread)
+        make_institution(f"佛山市第{n + 1}计量所")
+        _skip_ids(spread)
+        make_institution(f"佛山市第{n + 1}咨询有限公司")
+    statements: list[str] = []
+    record = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement, ...)
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        page = search(Filters(q="计量"), 1, per_page=20)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert (page.total, page.capped) == (min(matching, 5), matching > 5)
+    assert [i.name for i in page.items] == [f"佛山市第{n + 1}计量所" for n in range(min(matching, 5))]
+    if db.engine.dialect.name == "postgresql" and spread > 1:  # asked among the first buckets first
+        assert any("CAST(%(window)s AS text[])" in s for s in statements)
 
 
 @pytest.mark.parametrize("max_combinations", [1, 16])

@@ -557,7 +557,10 @@ class _PostgresIndex:
 
     @staticmethod
     def _array(field: str) -> str:
-        return f"string_to_array({field}_terms, ' ')"
+        """The field's terms and its bucket's, as the field's GIN index holds them (migration 0025)."""
+        return (
+            f"string_to_array({field}_terms || ' qztb' || CAST(institution_id / {BUCKET_SIZE} AS text), ' ')"
+        )
 
     def _in(self, field: str, prefix: str, extra: list[str] = ()) -> tuple[str, dict]:
         """Every word held by the field (and the `extra` terms), each combination of the words'
@@ -608,17 +611,38 @@ class _PostgresIndex:
 
     def held(self, ids: list[int]) -> set[int]:
         """Those of `ids` that match."""
+        if not ids:
+            return set()
         where, params = self._where("body")
-        sql = f"SELECT institution_id FROM search_documents WHERE institution_id = ANY(:ids) AND {where}"  # nosec B608
-        return set(db.session.scalars(sa.text(sql), {**params, "ids": ids})) if ids else set()
+        # Their buckets too, so that the index reads only the postings among them.
+        sql = (
+            f"SELECT institution_id FROM search_documents WHERE institution_id = ANY(:ids) AND {where} "  # nosec B608
+            f"AND {self._array('body')} && CAST(:id_buckets AS text[])"
+        )
+        buckets = bucket_terms(sorted({id_ // BUCKET_SIZE for id_ in ids}))
+        return set(db.session.scalars(sa.text(sql), {**params, "ids": ids, "id_buckets": buckets}))
 
     def count(self, field: str, cap: int) -> int:
         """How many match, or `cap` when at least that many do (a LIMITed scan)."""
         if self._counts.get(field, (0, 0))[1] >= cap:
             return min(self._counts[field][0], cap)
         where, params = self._where(field)
-        sql = f"SELECT count(*) FROM (SELECT FROM search_documents WHERE {where} LIMIT :cap) AS m"  # nosec B608
-        n = db.session.scalar(sa.text(sql), {**params, "cap": cap}) or 0
+        sql = "SELECT count(*) FROM (SELECT FROM search_documents WHERE {} LIMIT :cap) AS m"
+        params["cap"] = cap
+        # Among the first buckets first: a common word reaches the cap there, having read a few of its
+        # postings instead of all. From what the window found, the next is as large as the cap needs
+        # if the rest is as dense (WINDOW_SLACK to spare); past half of the buckets, all are asked.
+        buckets = (db.session.info.get(_LAST_ID_KEY) or 0) // BUCKET_SIZE + 1
+        window, n = FIRST_WINDOW, 0
+        while window <= buckets // 2:
+            windowed = sql.format(f"{where} AND {self._array(field)} && CAST(:window AS text[])")
+            params["window"] = bucket_terms(range(window))
+            n = db.session.scalar(sa.text(windowed), params) or 0  # nosec B608
+            if n >= cap:
+                break
+            window = max(2 * window, math.ceil(window * WINDOW_SLACK * cap / max(n, 1)))
+        else:
+            n = db.session.scalar(sa.text(sql.format(where)), params) or 0  # nosec B608
         self._counts[field] = (n, cap)
         return n
 
@@ -631,31 +655,45 @@ class _PostgresIndex:
 
         The index hands over every match of a word, in no order, and each is read from the table to
         learn its id: for a word in thousands of names, thousands of reads to keep 20. So the ids are
-        asked below a bound first, the index's matches ANDed with the primary key's range before any
-        row is read: where the body's count says `limit` of them should be, or, past CAP, a sixteenth
-        of that; while fewer are found, below a bound as much higher as the ones found say is needed
-        (at most 16 times), until none is left out; when none is found, without a bound."""
+        asked among the first buckets of ids first (the index walks the word's postings alongside the
+        buckets' and stops where they end): up to where the body's count says `limit` of them should
+        be, or, past CAP, a sixteenth of that; while fewer are found, up to a bound as much higher as
+        the ones found say is needed (at most 16 times), until none is left out; when none is found,
+        without a bound."""
         where, params = self._where(field)
         bounded = (
             f"SELECT institution_id FROM search_documents WHERE {where} "  # nosec B608
-            "AND institution_id < :below ORDER BY 1 LIMIT :l"
+            f"AND {self._array(field)} && CAST(:buckets AS text[]) ORDER BY 1 LIMIT :l"
         )
         matches = max(1, self.count("body", CAP + 1))  # a field holds no more than the body
         last_id = db.session.info.get(_LAST_ID_KEY) or 0
         below = int(last_id * BOUND_SLACK * limit / (matches * (CAPPED_SHARE if matches > CAP else 1))) + 1
-        while below <= last_id:
-            found = list(db.session.scalars(sa.text(bounded), {**params, "l": limit, "below": below}))
+        while (buckets := -(-below // BUCKET_SIZE)) <= last_id // BUCKET_SIZE:
+            window = bucket_terms(range(buckets))
+            found = list(db.session.scalars(sa.text(bounded), {**params, "l": limit, "buckets": window}))
             if len(found) >= limit:
                 return found
             if not found:  # rare in this field: all its matches cost less than more bounds
                 break
-            below = int(below * min(BOUND_GROWTH, 2 * limit / max(len(found), 1))) + 1
+            below = int(buckets * BUCKET_SIZE * min(BOUND_GROWTH, 2 * limit / max(len(found), 1))) + 1
         sql = f"SELECT institution_id FROM search_documents WHERE {where} ORDER BY 1 LIMIT :l"  # nosec B608
         return list(db.session.scalars(sa.text(sql), {**params, "l": limit}))
 
 
 # Beyond this many combinations of the words' alternatives, a word's alternatives are ORed instead.
 MAX_COMBINATIONS = 16
+# PostgreSQL: each document's ids bucket (institution_id / BUCKET_SIZE), a term of each field's GIN
+# index (migration 0025, where the size is fixed too), so that a statement can ask among the first ids.
+BUCKET_SIZE = 1024
+# A count asks among the first FIRST_WINDOW buckets first (_PostgresIndex.count).
+FIRST_WINDOW = 2
+WINDOW_SLACK = 1.25
+
+
+def bucket_terms(buckets) -> list[str]:
+    return [f"qztb{n}" for n in buckets]
+
+
 # The first bound on the ids holds this many times the ids asked for, if the field held as many words
 # as the body; each next bound is at most BOUND_GROWTH times higher (_PostgresIndex.ids).
 BOUND_SLACK = 2
