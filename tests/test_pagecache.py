@@ -2,6 +2,7 @@
 
 from shared_fixtures import csrf, log_in, page_text
 
+from qzt.core.pagecache import cached_for_anonymous
 from qzt.extensions import db
 from qzt.models import ListingState, Role
 
@@ -248,3 +249,19 @@ def test_the_search_cache_can_be_turned_off(app, client, make_institution):
     client.get("/api/v1/institutions?q=计量")
     again = _statements_during(lambda: client.get("/api/v1/institutions?q=计量").get_json())
     assert [s for s in again if "search_" in s]
+
+
+def test_a_page_drawn_for_wechat_is_not_kept_for_other_browsers(app, client):
+    """A cached view that asks whether the browser is WeChat's (its hints for files and PDFs) is not
+    kept: the next visitor, in another browser, gets the page drawn for theirs."""
+    from qzt.core.templating import in_wechat
+
+    @app.get("/test-browser-page")
+    @cached_for_anonymous
+    def browser_page():
+        return "微信内打开" if in_wechat() else "普通浏览器"
+
+    wechat = {"User-Agent": "Mozilla/5.0 (iPhone) AppleWebKit/605.1.15 MicroMessenger/8.0.50"}
+    assert client.get("/test-browser-page", headers=wechat).get_data(as_text=True) == "微信内打开"
+    assert client.get("/test-browser-page").get_data(as_text=True) == "普通浏览器"
+    assert client.get("/test-browser-page", headers=wechat).get_data(as_text=True) == "微信内打开"

@@ -204,7 +204,9 @@ def cached_for_anonymous(view):
         if hit and hit[0] == current:
             return Response(hit[1], status=200, mimetype="text/html", headers={"Vary": "Cookie, HX-Request"})
         response = current_app.make_response(view(*args, **kwargs))
-        if response.status_code == 200 and "Set-Cookie" not in response.headers:
+        # A page drawn differently for some browsers (templating.in_wechat) would be served to all.
+        varies = g.get("varies_by_browser")
+        if response.status_code == 200 and "Set-Cookie" not in response.headers and not varies:
             with _lock:
                 pages[key] = (current, response.get_data())
                 pages.move_to_end(key)

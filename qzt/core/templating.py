@@ -54,7 +54,8 @@ def highlight(text: str | None, words: tuple = ()) -> Markup:
 
 def in_wechat() -> bool:
     """The page is for WeChat's in-app browser, which gets hints of its own (choosing files, opening
-    PDFs). Not for the cached directory pages (qzt.core.pagecache), the same for every browser."""
+    PDFs). The page cache (qzt.core.pagecache) then does not keep the page: it is not the same for
+    every browser."""
     if not has_request_context():
         return False
     g.varies_by_browser = True
