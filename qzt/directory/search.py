@@ -661,9 +661,12 @@ class _PostgresIndex:
         the ones found say is needed (at most 16 times), until none is left out; when none is found,
         without a bound."""
         where, params = self._where(field)
+        among = f"{self._array(field)} && CAST(:buckets AS text[])"
+        if field != "body" and "filters" in params:  # the filters' lookup in the body's index too
+            among += f" AND {self._array('body')} && CAST(:buckets AS text[])"
         bounded = (
             f"SELECT institution_id FROM search_documents WHERE {where} "  # nosec B608
-            f"AND {self._array(field)} && CAST(:buckets AS text[]) ORDER BY 1 LIMIT :l"
+            f"AND {among} ORDER BY 1 LIMIT :l"
         )
         matches = max(1, self.count("body", CAP + 1))  # a field holds no more than the body
         last_id = db.session.info.get(_LAST_ID_KEY) or 0
