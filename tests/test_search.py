@@ -269,7 +269,7 @@ def test_ranking_is_the_same_whatever_bounds_the_ids_are_asked_below(make_instit
         assert sum("CAST(%(buckets)s AS text[])" in s for s in statements) >= 2
 
 
-@pytest.mark.parametrize(("matching", "spread"), [(3, 700), (5, 700), (9, 700), (9, 3000), (9, 1)])
+@pytest.mark.parametrize(("matching", "spread"), [(3, 1500), (5, 1500), (9, 700), (9, 3000), (9, 1)])
 def test_counts_are_exact_whichever_buckets_the_matches_lie_in(
     make_institution, monkeypatch, matching, spread
 ):
@@ -327,3 +327,24 @@ def test_a_search_leaves_the_planner_settings_as_it_found_them(make_institution)
     assert names("检测") == ["佛山市设置检测所"]
     assert db.session.execute(read).one() == before
     assert before[0] == "on" and before[4] == "on"  # seqscan and indexscan allowed again
+
+
+def test_a_category_and_a_district_together_find_only_institutions_in_both(make_institution):
+    """Both filters at once are one index term (qztcd<category><district>): an institution in the
+    category elsewhere, or in the district in another category, is not found; one offering several
+    categories is, by any of them."""
+    make_institution("佛山市顺德检测一所", district="shunde", services=featured(("inspection", "家电检测")))
+    make_institution("佛山市禅城检测所", district="chancheng", services=featured(("inspection", "家电检测")))
+    make_institution("佛山市顺德计量所", district="shunde", services=featured(("metrology", "检测仪器校准")))
+    make_institution(
+        "佛山市顺德检测二所",
+        district="shunde",
+        services=featured(("metrology", "衡器校准"), ("inspection", "电线电缆检测")),
+    )
+    both = {"category": "inspection", "district": "shunde"}
+    assert names("检测", **both) == ["佛山市顺德检测一所", "佛山市顺德检测二所"]
+    # The name holding the word first, then the featured service.
+    in_metrology = names("检测", category="metrology", district="shunde")
+    assert in_metrology == ["佛山市顺德检测二所", "佛山市顺德计量所"]
+    assert [i.name for i in search(Filters(**both)).items] == ["佛山市顺德检测一所", "佛山市顺德检测二所"]
+    assert names("检测", category="inspection", district="nanhai") == []

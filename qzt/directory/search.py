@@ -86,16 +86,24 @@ LISTED_TERM = "qztlisted0"
 
 # Bumped when what documents hold changes (tokenizer, vocabulary, fields): `qzt reindex --if-stale`
 # then rewrites them. Kept in site_state under this key.
-INDEX_VERSION = 4
+INDEX_VERSION = 5
 INDEX_KEY = "search_index"
+
+
+def _letters(slug: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", slug)
 
 
 def filter_terms(categories, district: str | None) -> list[str]:
     """Terms for the directory's filters, held in the body beside LISTED_TERM, so that the index alone
-    answers a filtered search too: qztcatinspection, qztdistshunde (letters and digits only, as the
-    FTS5 tokenizer keeps them). Nobody types them."""
-    terms = [f"qztcat{re.sub(r'[^a-z0-9]', '', slug)}" for slug in sorted(set(categories))]
-    return terms + ([f"qztdist{district}"] if district else [])
+    answers a filtered search too: qztcatinspection, qztdistshunde, and for both at once
+    qztcdinspectionshunde (index version 5: one list to read where two long ones were intersected;
+    letters and digits only, as the FTS5 tokenizer keeps them). Nobody types them."""
+    slugs = [_letters(slug) for slug in sorted(set(categories))]
+    if not district:
+        return [f"qztcat{slug}" for slug in slugs]
+    both = [f"qztcd{slug}{_letters(district)}" for slug in slugs]
+    return [f"qztcat{slug}" for slug in slugs] + [f"qztdist{_letters(district)}"] + both
 
 
 def tag_terms(listed: bool, categories, district: str | None) -> list[str]:
@@ -381,8 +389,12 @@ _LAST_ID_KEY = "qzt_search_last_id"
 
 
 def _required(filters: Filters) -> list[str]:
-    """The terms every result's document holds: listed, and in the chosen category and district."""
-    return [LISTED_TERM, *filter_terms([filters.category] if filters.category else [], filters.district)]
+    """The terms every result's document holds: listed, and in the chosen category and district (one
+    term for both)."""
+    terms = filter_terms([filters.category] if filters.category else [], filters.district)
+    if filters.category and filters.district:
+        terms = terms[-1:]
+    return [LISTED_TERM, *terms]
 
 
 def _index(query_words: tuple[Word, ...], required: list[str], synonyms: bool = True):
@@ -689,7 +701,7 @@ MAX_COMBINATIONS = 16
 # index (migration 0025, where the size is fixed too), so that a statement can ask among the first ids.
 BUCKET_SIZE = 1024
 # A count asks among the first FIRST_WINDOW buckets first (_PostgresIndex.count).
-FIRST_WINDOW = 2
+FIRST_WINDOW = 4
 WINDOW_SLACK = 1.25
 
 
