@@ -239,7 +239,7 @@ def optimize_index() -> None:
     that a query reads one doclist per term rather than one per segment (at 100,000 institutions a
     filtered search went from 115 to 15 ms). PostgreSQL: move the GIN indexes' pending lists (where
     fast updates wait for VACUUM) into the indexes proper: every lookup reads the whole pending list,
-    and after `qzt demo --count 1000` search p95 was 27 ms, 8 once moved."""
+    and after `qzt demo --count 1000` search p95 was 27 ms, 8 once moved; then VACUUM the documents."""
     if db.engine.dialect.name == "sqlite":
         for table in ("search_fts", *(f"search_fts_{field}" for field in OWN_TABLES)):
             db.session.execute(sa.text(f"INSERT INTO {table}({table}) VALUES ('optimize')"))  # nosec B608
@@ -248,6 +248,12 @@ def optimize_index() -> None:
             index = f"ix_search_documents_{field}_terms"
             db.session.execute(sa.text("SELECT gin_clean_pending_list(CAST(:i AS regclass))"), {"i": index})
     db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        # Every document rewritten leaves its old row behind, and a bitmap scan reads both until
+        # VACUUM has passed (after a reindex at 100,000, a search was some 60% slower); and the
+        # planner's statistics of the new terms. VACUUM runs outside a transaction.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM (ANALYZE) search_documents")
 
 
 def _record_index_version() -> None:
@@ -669,9 +675,9 @@ class _PostgresIndex:
         learn its id: for a word in thousands of names, thousands of reads to keep 20. So the ids are
         asked among the first buckets of ids first (the index walks the word's postings alongside the
         buckets' and stops where they end): up to where the body's count says `limit` of them should
-        be, or, past CAP, a sixteenth of that; while fewer are found, up to a bound as much higher as
-        the ones found say is needed (at most 16 times), until none is left out; when none is found,
-        without a bound."""
+        be, or, past CAP, a sixteenth of that, and at least FIRST_WINDOW buckets; while fewer are
+        found, up to a bound as much higher as the ones found say is needed (at most 16 times), until
+        none is left out; when none is found, without a bound."""
         where, params = self._where(field)
         among = f"{self._array(field)} && CAST(:buckets AS text[])"
         if field != "body" and "filters" in params:  # the filters' lookup in the body's index too
@@ -683,6 +689,7 @@ class _PostgresIndex:
         matches = max(1, self.count("body", CAP + 1))  # a field holds no more than the body
         last_id = db.session.info.get(_LAST_ID_KEY) or 0
         below = int(last_id * BOUND_SLACK * limit / (matches * (CAPPED_SHARE if matches > CAP else 1))) + 1
+        below = max(below, FIRST_WINDOW * BUCKET_SIZE)
         while (buckets := -(-below // BUCKET_SIZE)) <= last_id // BUCKET_SIZE:
             window = bucket_terms(range(buckets))
             found = list(db.session.scalars(sa.text(bounded), {**params, "l": limit, "buckets": window}))
@@ -700,7 +707,8 @@ MAX_COMBINATIONS = 16
 # PostgreSQL: each document's ids bucket (institution_id / BUCKET_SIZE), a term of each field's GIN
 # index (migration 0025, where the size is fixed too), so that a statement can ask among the first ids.
 BUCKET_SIZE = 1024
-# A count asks among the first FIRST_WINDOW buckets first (_PostgresIndex.count).
+# A count asks among the first FIRST_WINDOW buckets first, and so does a field's first ids at least
+# (_PostgresIndex.count, ids): fewer cost no less than a second statement would.
 FIRST_WINDOW = 4
 WINDOW_SLACK = 1.25
 
