@@ -269,7 +269,7 @@ def test_ranking_is_the_same_whatever_bounds_the_ids_are_asked_below(make_instit
         assert sum("CAST(%(buckets)s AS text[])" in s for s in statements) >= 2
 
 
-@pytest.mark.parametrize(("matching", "spread"), [(3, 1500), (5, 1500), (9, 700), (9, 3000), (9, 1)])
+@pytest.mark.parametrize(("matching", "spread"), [(3, 3000), (5, 1800), (9, 1000), (9, 3000), (9, 1)])
 def test_counts_are_exact_whichever_buckets_the_matches_lie_in(
     make_institution, monkeypatch, matching, spread
 ):
