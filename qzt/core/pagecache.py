@@ -140,6 +140,7 @@ class _SqliteReader:
 
 
 _READERS: OrderedDict[str, _SqliteReader] = OrderedDict()
+_readers_lock = Lock()
 _READERS_KEPT = 4  # the tests open many databases, one after another
 _INHERITED: list[_SqliteReader] = []
 
@@ -149,7 +150,7 @@ def _sqlite_reader() -> _SqliteReader | None:
     path = db.engine.url.database
     if not path or path == ":memory:" or path.startswith("file:"):
         return None
-    with _watchers_lock:
+    with _readers_lock:
         reader = _READERS.get(path)
         try:
             inode = os.stat(path).st_ino
