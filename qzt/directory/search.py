@@ -99,11 +99,16 @@ def filter_terms(categories, district: str | None) -> list[str]:
     answers a filtered search too: qztcatinspection, qztdistshunde, and for both at once
     qztcdinspectionshunde (index version 5: one list to read where two long ones were intersected;
     letters and digits only, as the FTS5 tokenizer keeps them). Nobody types them."""
-    slugs = [_letters(slug) for slug in sorted(set(categories))]
+    slugs = sorted(set(categories))
+    terms = [f"qztcat{_letters(slug)}" for slug in slugs]
     if not district:
-        return [f"qztcat{slug}" for slug in slugs]
-    both = [f"qztcd{slug}{_letters(district)}" for slug in slugs]
-    return [f"qztcat{slug}" for slug in slugs] + [f"qztdist{_letters(district)}"] + both
+        return terms
+    return [*terms, f"qztdist{_letters(district)}", *(both_term(slug, district) for slug in slugs)]
+
+
+def both_term(category: str, district: str) -> str:
+    """The term for a category and a district at once."""
+    return f"qztcd{_letters(category)}{_letters(district)}"
 
 
 def tag_terms(listed: bool, categories, district: str | None) -> list[str]:
@@ -397,10 +402,9 @@ _LAST_ID_KEY = "qzt_search_last_id"
 def _required(filters: Filters) -> list[str]:
     """The terms every result's document holds: listed, and in the chosen category and district (one
     term for both)."""
-    terms = filter_terms([filters.category] if filters.category else [], filters.district)
     if filters.category and filters.district:
-        terms = terms[-1:]
-    return [LISTED_TERM, *terms]
+        return [LISTED_TERM, both_term(filters.category, filters.district)]
+    return [LISTED_TERM, *filter_terms([filters.category] if filters.category else [], filters.district)]
 
 
 def _index(query_words: tuple[Word, ...], required: list[str], synonyms: bool = True):
