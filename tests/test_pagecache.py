@@ -147,8 +147,6 @@ def test_a_cached_page_asks_the_database_nothing(client, make_institution):
     since (PRAGMA data_version)."""
     import time
 
-    import sqlalchemy as sa
-
     from qzt.core import pagecache
 
     make_institution("佛山市无往返缓存所")
@@ -159,32 +157,24 @@ def test_a_cached_page_asks_the_database_nothing(client, make_institution):
         while pagecache._WATCHERS[str(db.engine.url)].value is None:  # the thread has not read it yet
             assert time.monotonic() < deadline
             time.sleep(0.05)
-    statements: list[str] = []
-    record = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement, ...)
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        assert "佛山市无往返缓存所" in page_text(client.get("/directory"))
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
+    pages: list[str] = []
+    statements = _statements_during(lambda: pages.append(page_text(client.get("/directory"))))
+    assert "佛山市无往返缓存所" in pages[0]
     assert statements == []
 
 
 def test_without_listening_the_version_is_asked_per_request(app, client, make_institution):
     """QZT_DIRECTORY_LISTEN_URL=off (a pooler that cannot LISTEN): on PostgreSQL one read per cached
-    page, still fresh (SQLite has nothing to listen to: it reads as ever)."""
-    import sqlalchemy as sa
-
+    page, still fresh (SQLite has nothing to listen to: its own reader is unaffected)."""
     app.config["QZT_DIRECTORY_LISTEN_URL"] = "off"
     inst = make_institution("佛山市不监听缓存所", introduction="旧的简介内容")
     db.session.commit()
     client.get(f"/institutions/{inst.id}")
-    statements: list[str] = []
-    record = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement, ...)
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        assert "旧的简介内容" in client.get(f"/institutions/{inst.id}").get_data(as_text=True)
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
+    pages: list[str] = []
+    statements = _statements_during(
+        lambda: pages.append(client.get(f"/institutions/{inst.id}").get_data(as_text=True))
+    )
+    assert "旧的简介内容" in pages[0]
     if db.engine.dialect.name == "postgresql":
         assert len(statements) == 1 and "site_state" in statements[0]
     _another_process_changes(inst.id, "别处改的简介")
