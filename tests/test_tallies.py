@@ -2,12 +2,16 @@
 every listing change: reading them costs the same at 100 institutions as at 100,000 (issue 14), and they
 always equal a count over the rows."""
 
+import re
+
+import pytest
 import sqlalchemy as sa
 
 from qzt.directory import search
 from qzt.directory.institutions import bulk_create_listed
+from qzt.directory.search import Filters
 from qzt.extensions import db
-from qzt.models import Institution, ListingState, ServiceItem
+from qzt.models import BucketTally, Institution, ListingState, ServiceItem
 from qzt.models.institution import InstitutionRecord, ServiceRecord
 
 
@@ -27,6 +31,31 @@ def tallied() -> tuple[dict[str, int], int]:
     return search.category_counts(), search.listed_count()
 
 
+def buckets_over_the_rows() -> dict[tuple[str, int], int]:
+    """Listed institutions per directory term (listed, category, district, both) and bucket of ids,
+    counted from the institutions and their services."""
+    counts: dict[tuple[str, int], int] = {}
+    listed = sa.select(Institution).where(Institution.listing_state == ListingState.LISTED)
+    for inst in db.session.scalars(listed):
+        categories = {item.category for item in inst.services}
+        terms = {search.LISTED_TERM, *search.filter_terms(categories, inst.district)}
+        for term in terms:
+            key = (term, inst.id // search.BUCKET_SIZE)
+            counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def buckets_tallied() -> dict[tuple[str, int], int]:
+    rows = db.session.execute(sa.select(BucketTally.term, BucketTally.bucket, BucketTally.count))
+    return {(term, bucket): n for term, bucket, n in rows if n}
+
+
+@pytest.fixture
+def small_buckets(monkeypatch):
+    """Buckets of 2 ids, so that a handful of institutions spread over several."""
+    monkeypatch.setattr(search, "BUCKET_SIZE", 2)
+
+
 def test_reading_the_counts_touches_no_institution(app, make_institution):
     make_institution("佛山市甲检测所")
     statements: list[str] = []
@@ -39,7 +68,7 @@ def test_reading_the_counts_touches_no_institution(app, make_institution):
     assert statements and all("directory_tallies" in s and "institutions" not in s for s in statements)
 
 
-def test_tallies_follow_every_listing_change(app, make_institution):
+def test_tallies_follow_every_listing_change(app, make_institution, small_buckets):
     first = make_institution("佛山市甲检测所", services=[("inspection", "电器检测", "", True)])
     second = make_institution(
         "佛山市乙计量所",
@@ -49,6 +78,7 @@ def test_tallies_follow_every_listing_change(app, make_institution):
         "佛山市丙认证所", services=[("certification", "体系认证", "", True)], state=ListingState.HIDDEN
     )
     assert tallied() == ({"inspection": 2, "metrology": 1}, 2) == counted_over_the_rows()
+    assert buckets_tallied() == buckets_over_the_rows()
 
     hidden.listing_state = ListingState.LISTED  # shown again
     first.listing_state = ListingState.EXPELLED  # Art. 17
@@ -58,11 +88,19 @@ def test_tallies_follow_every_listing_change(app, make_institution):
     second.services[1].category = "metrology"  # both items now in one category: counted once
     db.session.commit()
     assert tallied() == ({"metrology": 1, "certification": 1}, 2) == counted_over_the_rows()
+    assert buckets_tallied() == buckets_over_the_rows()
 
     db.session.delete(second.services[0])  # homepage upkeep removes an item
     hidden.services.append(ServiceItem(category="standards", title="标准制定", content="", position=1))
     db.session.commit()
     assert tallied() == ({"metrology": 1, "certification": 1, "standards": 1}, 2) == counted_over_the_rows()
+    assert buckets_tallied() == buckets_over_the_rows()
+
+    hidden.district = "shunde"  # moves: its district's and its category-and-district terms change
+    db.session.delete(second)  # an institution deleted with its documents
+    db.session.commit()
+    assert buckets_tallied() == buckets_over_the_rows()
+    assert {b for (term, b) in buckets_tallied() if term == search.LISTED_TERM} == {hidden.id // 2}
 
 
 def test_a_failed_transaction_leaves_the_tallies_alone(app, make_institution):
@@ -70,11 +108,13 @@ def test_a_failed_transaction_leaves_the_tallies_alone(app, make_institution):
     inst.listing_state = ListingState.EXPELLED
     db.session.flush()
     assert tallied() == ({}, 0)  # inside the transaction
+    assert buckets_tallied() == {}
     db.session.rollback()
     assert tallied() == ({"inspection": 1}, 1)
+    assert buckets_tallied() == buckets_over_the_rows() != {}
 
 
-def test_bulk_loads_and_recounts_agree_with_the_rows(app, make_institution):
+def test_bulk_loads_and_recounts_agree_with_the_rows(app, make_institution, small_buckets):
     make_institution("佛山市甲检测所")
     records = [
         InstitutionRecord(
@@ -91,8 +131,82 @@ def test_bulk_loads_and_recounts_agree_with_the_rows(app, make_institution):
     bulk_create_listed(records)
     db.session.commit()
     assert tallied() == ({"inspection": 31, "training": 30}, 31) == counted_over_the_rows()
+    assert buckets_tallied() == buckets_over_the_rows()
 
     db.session.execute(sa.text("UPDATE directory_tallies SET count = 0"))  # drift, say by hand
+    db.session.execute(sa.text("UPDATE directory_bucket_tallies SET count = count + 1"))
     search.recount_tallies()
     db.session.commit()
     assert tallied() == counted_over_the_rows()
+    assert buckets_tallied() == buckets_over_the_rows()
+
+
+def browsed_over_the_rows(filters: Filters) -> list[int]:
+    """What browsing the directory lists, by id, from the rows."""
+    stmt = sa.select(Institution.id).where(Institution.listing_state == ListingState.LISTED)
+    if filters.district:
+        stmt = stmt.where(Institution.district == filters.district)
+    if filters.category:
+        offering = sa.select(ServiceItem.institution_id).where(ServiceItem.category == filters.category)
+        stmt = stmt.where(Institution.id.in_(offering))
+    return list(db.session.scalars(stmt.order_by(Institution.id)))
+
+
+def spread_institutions(make_institution) -> None:
+    """Institutions in two districts and three categories, some hidden, over several buckets."""
+    kinds = [("inspection",), ("metrology",), ("inspection", "training"), ("training",)]
+    for n in range(23):
+        services = [(slug, f"服务{n}-{slug}", "", i == 0) for i, slug in enumerate(kinds[n % 4])]
+        state = ListingState.HIDDEN if n % 7 == 3 else ListingState.LISTED
+        district = "shunde" if n % 3 else "nanhai"
+        make_institution(f"佛山市第{n}检测所", district=district, services=services, state=state)
+
+
+@pytest.mark.parametrize("bucket_size", [1, 3, 1024])
+@pytest.mark.parametrize("per_page", [1, 4, 7])
+@pytest.mark.parametrize(
+    "filters",
+    [
+        Filters(),
+        Filters(category="inspection"),
+        Filters(district="shunde"),
+        Filters(category="training", district="nanhai"),
+    ],
+    ids=["all", "category", "district", "both"],
+)
+def test_browsed_pages_are_the_rows_in_order_whatever_the_buckets(
+    monkeypatch, make_institution, bucket_size, per_page, filters
+):
+    """A page without a query is found through the tallies per bucket: page after page, it lists what
+    OFFSET over the rows would, and the total is their number."""
+    monkeypatch.setattr(search, "BUCKET_SIZE", bucket_size)
+    spread_institutions(make_institution)
+    expected = browsed_over_the_rows(filters)
+    pages = -(-len(expected) // per_page)
+    shown = []
+    for page in range(1, pages + 2):  # one past the last: empty
+        found = search.search(filters, page, per_page)
+        assert found.total == len(expected)
+        shown += found.ids
+        assert len(found.ids) == (0 if page > pages else min(per_page, len(expected) - (page - 1) * per_page))
+    assert shown == expected and expected
+
+
+def test_a_deep_page_skips_no_rows_before_its_bucket(monkeypatch, make_institution):
+    """Page 9 starts in the bucket holding its first institution: its statement asks among that bucket
+    and the next, and skips at most a bucket's rows (not the 16 before the page)."""
+    monkeypatch.setattr(search, "BUCKET_SIZE", 3)
+    spread_institutions(make_institution)
+    listings: list[str] = []
+
+    def record(state):  # the statement with its values written in
+        listings.append(str(state.statement.compile(compile_kwargs={"literal_binds": True})))
+
+    sa.event.listen(db.session, "do_orm_execute", record)
+    try:
+        found = search.search(Filters(), page=9, per_page=2)
+    finally:
+        sa.event.remove(db.session, "do_orm_execute", record)
+    assert found.ids == browsed_over_the_rows(Filters())[16:18]
+    (listing,) = [sql for sql in listings if "FROM institutions" in sql]
+    assert int(re.search(r"OFFSET (\d+)", listing).group(1)) < 3

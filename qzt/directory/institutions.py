@@ -14,7 +14,14 @@ from sqlalchemy.orm import selectinload
 
 from qzt.core import clock, pagecache
 from qzt.data.catalog import CATEGORY_NAMES
-from qzt.directory.search import add_to_tallies, optimize_index, tag_terms, tally_keys
+from qzt.directory.search import (
+    add_to_bucket_tallies,
+    add_to_tallies,
+    bucket_change,
+    optimize_index,
+    tag_terms,
+    tally_keys,
+)
 from qzt.extensions import db
 from qzt.models import (
     Institution,
@@ -154,8 +161,12 @@ def _insert_chunk(chunk: list[InstitutionRecord]) -> list[int]:
     ):
         if values:
             db.session.execute(sa.insert(model.__table__), values)
-    tallies = Counter(key for document in documents for key in tally_keys(document["body_terms"]))
+    tallies = Counter(key for document in documents for key in tally_keys(document["tag_terms"]))
     add_to_tallies(db.session.connection(), tallies)
+    per_bucket: Counter = Counter()
+    for document in documents:
+        per_bucket.update(bucket_change(document["institution_id"], "", document["tag_terms"]))
+    add_to_bucket_tallies(db.session.connection(), per_bucket)
     return [id_of[r.uscc] for r in chunk]
 
 

@@ -25,6 +25,7 @@ from qzt.core.database import listen
 from qzt.data.catalog import CATEGORY_NAMES
 from qzt.extensions import db
 from qzt.models import (
+    BucketTally,
     DirectoryTally,
     Institution,
     ListingState,
@@ -116,10 +117,10 @@ def tag_terms(listed: bool, categories, district: str | None) -> list[str]:
     return ([LISTED_TERM] if listed else []) + filter_terms(categories, district)
 
 
-def index_institution(institution: Institution, gone=()) -> Counter:
+def index_institution(institution: Institution, gone=()) -> tuple[str, str]:
     """Write the institution's search document (leaving out the rows in `gone`, deleted in the flush
-    under way); the change it makes to the directory's tallies. Flushes do it by themselves
-    (_reindex_changed)."""
+    under way); its tags before and after, from which the directory's tallies change (tally_change).
+    Flushes do it by themselves (_reindex_changed)."""
     services = [
         ServiceText(item.category_name, item.title, item.content or "", item.featured)
         for item in institution.services
@@ -134,17 +135,17 @@ def index_institution(institution: Institution, gone=()) -> Counter:
     doc = institution.search_document
     if doc is None:
         doc = institution.search_document = SearchDocument()
-    before = tally_keys(doc.body_terms)
+    before = doc.tag_terms or ""
     doc.name_terms, doc.head_terms = " ".join(name), " ".join(head)
     doc.service_terms, doc.body_terms = " ".join(offered), " ".join(body + tags)
     doc.tag_terms = " ".join(sorted(tags))
-    return tally_change(before, tally_keys(doc.body_terms))
+    return before, doc.tag_terms
 
 
 def _reindex_changed(session, _context, _instances) -> None:
     """Before every flush: re-index each institution whose searched text or listing state changes, so
     that every writer (import, approval, homepage upkeep, sanctions) keeps the index and the tallies
-    right."""
+    right. The tallies per bucket of ids wait for the flush: a new institution has no id before it."""
     changed: set[Institution] = set()
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Institution) and (obj in session.new or session.is_modified(obj)):
@@ -152,13 +153,32 @@ def _reindex_changed(session, _context, _instances) -> None:
         elif isinstance(obj, ServiceItem | Qualification) and obj.institution is not None:
             changed.add(obj.institution)
     tallies: Counter = Counter()
+    retagged = []
     for institution in changed:
         if institution not in session.deleted:
-            tallies.update(index_institution(institution, gone=session.deleted))
+            before, after = index_institution(institution, gone=session.deleted)
         elif institution.search_document is not None:
-            tallies.update(tally_change(tally_keys(institution.search_document.body_terms), set()))
+            before, after = institution.search_document.tag_terms, ""
+        else:
+            continue
+        if before != after:
+            tallies.update(tally_change(tally_keys(before), tally_keys(after)))
+            retagged.append((institution, before, after))
     if any(tallies.values()):
         add_to_tallies(session.connection(), tallies)
+    session.info[_RETAGGED_KEY] = retagged  # replaced, not added to: a failed flush's are gone with it
+
+
+def _tally_buckets(session, _context) -> None:
+    """After every flush: the tallies per bucket of the institutions whose tags changed in it."""
+    changes: Counter = Counter()
+    for institution, before, after in session.info.pop(_RETAGGED_KEY, ()):
+        changes.update(bucket_change(institution.id, before, after))
+    if any(changes.values()):
+        add_to_bucket_tallies(session.connection(), changes)
+
+
+_RETAGGED_KEY = "qzt_search_retagged"
 
 
 # The tallies: listed institutions in all and per category, read from the search documents' own terms
@@ -166,32 +186,57 @@ def _reindex_changed(session, _context, _instances) -> None:
 _CATEGORY_OF_TERM = {filter_terms([slug], None)[0]: slug for slug in CATEGORY_NAMES}
 
 
-def tally_keys(body_terms: str | None) -> set[str]:
-    """The tallies a document with these body terms counts in: none unless it is listed."""
-    terms = set((body_terms or "").split())
+def tally_keys(tags: str | None) -> set[str]:
+    """The tallies a document with these tags (or body terms) counts in: none unless it is listed."""
+    terms = set((tags or "").split())
     if LISTED_TERM not in terms:
         return set()
     prefix = DirectoryTally.CATEGORY_PREFIX
     return {DirectoryTally.LISTED_KEY} | {prefix + s for t, s in _CATEGORY_OF_TERM.items() if t in terms}
 
 
+def browse_terms(tags: str | None) -> set[str]:
+    """The directory terms a document with these tags is browsed by (BucketTally): its tags, when it is
+    listed (LISTED_TERM and its filters' terms)."""
+    terms = set((tags or "").split())
+    return terms if LISTED_TERM in terms else set()
+
+
 def tally_change(before: set[str], after: set[str]) -> Counter:
     return Counter({**{key: 1 for key in after - before}, **{key: -1 for key in before - after}})
 
 
+def bucket_change(institution_id: int, before: str | None, after: str | None) -> Counter:
+    """The change to the bucket tallies when the institution's tags go from `before` to `after`."""
+    bucket = institution_id // BUCKET_SIZE
+    change = tally_change(browse_terms(before), browse_terms(after))
+    return Counter({(term, bucket): n for term, n in change.items()})
+
+
 def add_to_tallies(connection, changes: Counter) -> None:
-    """Add to the tallies in the caller's transaction; keys in a fixed order, so that two transactions
-    changing the same tallies wait for each other instead of deadlocking."""
-    table = DirectoryTally.__table__
+    """Add to the tallies in the caller's transaction."""
+    _add_counts(connection, DirectoryTally.__table__, ("key",), {(k,): n for k, n in changes.items()})
+
+
+def add_to_bucket_tallies(connection, changes: Counter) -> None:
+    """Add to the tallies per bucket ((term, bucket): change) in the caller's transaction."""
+    _add_counts(connection, BucketTally.__table__, ("term", "bucket"), changes)
+
+
+def _add_counts(connection, table: sa.Table, columns: tuple[str, ...], changes) -> None:
+    """Keys in a fixed order, so that two transactions changing the same tallies wait for each other
+    instead of deadlocking."""
     for key in sorted(k for k, d in changes.items() if d):
-        stmt = sa.update(table).where(table.c.key == key).values(count=table.c.count + changes[key])
+        match = [table.c[column] == value for column, value in zip(columns, key, strict=True)]
+        stmt = sa.update(table).where(*match).values(count=table.c.count + changes[key])
         if not connection.execute(stmt).rowcount:
-            connection.execute(sa.insert(table).values(key=key, count=changes[key]))
+            values = dict(zip(columns, key, strict=True))
+            connection.execute(sa.insert(table).values(**values, count=changes[key]))
 
 
 def recount_tallies() -> None:
     """Count the tallies afresh (after a reindex, or to repair them): what tally_keys reads from the
-    documents, from the rows they are written from."""
+    documents, from the rows they are written from; the tallies per bucket from the documents' tags."""
     listed = Institution.listing_state == ListingState.LISTED
     per_category = (
         sa.select(ServiceItem.category, sa.func.count(sa.distinct(ServiceItem.institution_id)))
@@ -203,6 +248,14 @@ def recount_tallies() -> None:
     counts[DirectoryTally.LISTED_KEY] = db.session.scalar(sa.select(sa.func.count()).where(listed)) or 0
     db.session.execute(sa.delete(DirectoryTally))
     db.session.execute(sa.insert(DirectoryTally), [{"key": k, "count": n} for k, n in sorted(counts.items())])
+    per_bucket: Counter = Counter()
+    documents = sa.select(SearchDocument.institution_id, SearchDocument.tag_terms)
+    for institution_id, tags in db.session.execute(documents):
+        per_bucket.update((term, institution_id // BUCKET_SIZE) for term in browse_terms(tags))
+    db.session.execute(sa.delete(BucketTally))
+    if per_bucket:
+        rows = [{"term": t, "bucket": b, "count": n} for (t, b), n in sorted(per_bucket.items())]
+        db.session.execute(sa.insert(BucketTally), rows)
 
 
 def index_is_current() -> bool:
@@ -270,18 +323,57 @@ def _record_index_version() -> None:
 
 def init_app(app) -> None:
     listen(sa.orm.Session, "before_flush", _reindex_changed)
+    listen(sa.orm.Session, "after_flush", _tally_buckets)
 
 
-def _listed(filters: Filters) -> sa.Select:
-    """Ids of listed institutions in the chosen category and district, by id."""
-    stmt = sa.select(Institution.id).where(Institution.listing_state == ListingState.LISTED)
+def _listed(filters: Filters, below: int, above: int) -> sa.Select:
+    """Ids of listed institutions in the chosen category and district, by id, from `below` (included)
+    to `above` (excluded)."""
+    in_range = (Institution.id >= below) & (Institution.id < above)
+    stmt = sa.select(Institution.id).where(Institution.listing_state == ListingState.LISTED, in_range)
     if filters.district:
         stmt = stmt.where(Institution.district == filters.district)
     if filters.category:
-        # IN rather than a correlated EXISTS: the category index yields the few ids at once.
-        in_category = sa.select(ServiceItem.institution_id).where(ServiceItem.category == filters.category)
+        # IN rather than a correlated EXISTS, the range too: the institution index yields the few ids.
+        items = ServiceItem.institution_id
+        in_category = sa.select(items).where(
+            ServiceItem.category == filters.category, items >= below, items < above
+        )
         stmt = stmt.where(Institution.id.in_(in_category))
     return stmt.order_by(Institution.id)
+
+
+def _browse(filters: Filters, page: int, per_page: int) -> Page:
+    """A page of the directory without a query: the total and the buckets of ids holding the page read
+    from the tallies (BucketTally), then the page's ids among those buckets only, however deep the page
+    (OFFSET would walk every row before it)."""
+    term = _required(filters)[-1]  # the filters' most specific term, or LISTED_TERM
+    counts = db.session.execute(
+        sa.select(BucketTally.bucket, BucketTally.count)
+        .where(BucketTally.term == term, BucketTally.count > 0)
+        .order_by(BucketTally.bucket)
+    ).all()
+    total = sum(n for _, n in counts)
+    start = (page - 1) * per_page
+    span = _buckets_holding(counts, start, start + per_page)
+    if span is None:
+        return Page(ids=[], total=total, page=page, per_page=per_page)
+    first, skip, last = span
+    stmt = _listed(filters, first * BUCKET_SIZE, (last + 1) * BUCKET_SIZE).offset(skip).limit(per_page)
+    return Page(ids=list(db.session.scalars(stmt)), total=total, page=page, per_page=per_page)
+
+
+def _buckets_holding(counts, start: int, end: int) -> tuple[int, int, int] | None:
+    """Of (bucket, count) by bucket: the bucket holding the `start`th match (from 0), how many of its
+    matches come before it, and the bucket holding the `end - 1`th (or the last); None past the end."""
+    before, first, skip = 0, None, 0
+    for bucket, n in counts:
+        if first is None and before + n > start:
+            first, skip = bucket, start - before
+        before += n
+        if first is not None and before >= end:
+            return first, skip, bucket
+    return (first, skip, counts[-1][0]) if first is not None else None
 
 
 def cached_search(filters: Filters, page: int = 1, per_page: int = 20) -> Page:
@@ -300,24 +392,10 @@ def search(filters: Filters, page: int = 1, per_page: int = 20) -> Page:
     holds every word (name, featured services, other services, anywhere), then by id; the same order on
     both databases."""
     query_words = search_query.words(filters.q)
-    start = (page - 1) * per_page
     if not query_words:
         if filters.q.strip():  # only punctuation or symbols: nothing can match
             return Page(ids=[], total=0, page=page, per_page=per_page)
-        stmt = _listed(filters)
-        if filters.district:
-            total = (
-                db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())) or 0
-            )
-        else:  # what the tallies count: one row instead of every listed institution
-            key = (
-                DirectoryTally.CATEGORY_PREFIX + filters.category
-                if filters.category
-                else DirectoryTally.LISTED_KEY
-            )
-            total = _tally(key)
-        ids = list(db.session.scalars(stmt.offset(start).limit(per_page)))
-        return Page(ids=ids, total=total, page=page, per_page=per_page)
+        return _browse(filters, page, per_page)
 
     details: dict = {"words": query_words}
     required = _required(filters)

@@ -35,7 +35,7 @@ from qzt.models.job import BackgroundJob, JobState
 from qzt.models.notification import DeliveryState, Notification
 from qzt.models.pledge import AppendOnlyError, PledgeSignature
 from qzt.models.review import CalendarCorrection, WithdrawalRequest, WithdrawalState
-from qzt.models.site import DirectoryTally, SiteState
+from qzt.models.site import BucketTally, DirectoryTally, SiteState
 from qzt.models.supervision import Complaint, ComplaintState, CreditRecord, ExpulsionNotice, SpotCheck
 from qzt.models.user import OneTimeCode, PhoneCode, Role, User
 from qzt.models.wechat import WechatIdentity
@@ -66,6 +66,7 @@ __all__ = [
     "Side",
     "SiteState",
     "DirectoryTally",
+    "BucketTally",
     "AuditRecord",
     "CalendarCorrection",
     "DeliveryState",
