@@ -3,6 +3,9 @@ every listing change: reading them costs the same at 100 institutions as at 100,
 always equal a count over the rows."""
 
 import re
+import threading
+import time
+from collections import Counter
 
 import pytest
 import sqlalchemy as sa
@@ -210,3 +213,42 @@ def test_a_deep_page_skips_no_rows_before_its_bucket(monkeypatch, make_instituti
     assert found.ids == browsed_over_the_rows(Filters())[16:18]
     (listing,) = [sql for sql in listings if "FROM institutions" in sql]
     assert int(re.search(r"OFFSET (\d+)", listing).group(1)) < 3
+
+
+def test_two_transactions_adding_the_first_of_a_tally_both_count(app):
+    """Two institutions listed at once in a bucket nobody was in yet: the one whose transaction is
+    second waits for the first's row and adds to it, instead of failing to insert a row of its own."""
+    key = (search.LISTED_TERM, 999)
+    errors: list[BaseException] = []
+    flushed = threading.Event()
+
+    def in_thread(work):
+        def run():
+            try:
+                with app.app_context():
+                    work()
+                    db.session.remove()
+            except BaseException as e:  # reported by the main thread
+                errors.append(e)
+                flushed.set()
+
+        return threading.Thread(target=run)
+
+    def holder():
+        search.add_to_bucket_tallies(db.session.connection(), Counter({key: 1}))
+        flushed.set()
+        time.sleep(0.5)
+        db.session.commit()
+
+    def waiter():
+        flushed.wait(10)
+        search.add_to_bucket_tallies(db.session.connection(), Counter({key: 1}))
+        db.session.commit()
+
+    threads = [in_thread(holder), in_thread(waiter)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors
+    assert buckets_tallied()[key] == 2

@@ -18,6 +18,7 @@ from functools import cached_property
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
 from qzt.core import fragments
@@ -224,14 +225,17 @@ def add_to_bucket_tallies(connection, changes: Counter) -> None:
 
 
 def _add_counts(connection, table: sa.Table, columns: tuple[str, ...], changes) -> None:
-    """Keys in a fixed order, so that two transactions changing the same tallies wait for each other
-    instead of deadlocking."""
+    """One upsert per key (two transactions adding the first of a key cannot both insert it), keys in a
+    fixed order, so that two transactions changing the same tallies wait for each other instead of
+    deadlocking."""
+    insert = _UPSERTS[connection.dialect.name]
     for key in sorted(k for k, d in changes.items() if d):
-        match = [table.c[column] == value for column, value in zip(columns, key, strict=True)]
-        stmt = sa.update(table).where(*match).values(count=table.c.count + changes[key])
-        if not connection.execute(stmt).rowcount:
-            values = dict(zip(columns, key, strict=True))
-            connection.execute(sa.insert(table).values(**values, count=changes[key]))
+        stmt = insert(table).values(**dict(zip(columns, key, strict=True)), count=changes[key])
+        added = table.c.count + stmt.excluded.count
+        connection.execute(stmt.on_conflict_do_update(index_elements=list(columns), set_={"count": added}))
+
+
+_UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def recount_tallies() -> None:
