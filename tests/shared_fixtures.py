@@ -1,10 +1,12 @@
 """Shared fixtures (a pytest plugin, registered in conftest.py): clients, logged-in clients, users,
-institutions and applications; and the two plain helpers every form post needs, csrf() and log_in().
+institutions and applications; the two plain helpers every form post needs, csrf() and log_in(); and
+in_app_thread() for tests of concurrent transactions.
 
 Test modules import plain names from here or from factories, never from conftest.
 """
 
 import re
+import threading
 from datetime import date
 
 import pytest
@@ -56,6 +58,23 @@ def log_in(client, phone: str, password: str = PASSWORD, next_url: str = ""):
     """Post the login form as a person would; the response, for tests of the login itself."""
     url = "/login" + (f"?next={next_url}" if next_url else "")
     return client.post(url, data={"phone": phone, "password": password, "csrf_token": csrf(client)})
+
+
+def in_app_thread(app, work, errors: list, failed: threading.Event) -> threading.Thread:
+    """A thread running `work()` in an app context, with a database session of its own; what it raises
+    is added to `errors` (for the main thread to report) and sets `failed`, so that a thread waiting for
+    this one stops waiting."""
+
+    def run():
+        try:
+            with app.app_context():
+                work()
+                db.session.remove()
+        except BaseException as e:
+            errors.append(e)
+            failed.set()
+
+    return threading.Thread(target=run)
 
 
 @pytest.fixture

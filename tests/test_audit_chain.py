@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from factories import PASSWORD, make_application, signature_png, tamper_audit
-from shared_fixtures import log_in
+from shared_fixtures import in_app_thread, log_in
 
 from qzt.core import audit, files
 from qzt.extensions import db
@@ -243,16 +243,7 @@ def test_concurrent_appends_keep_one_chain(app, make_user):
     flushed = threading.Event()
 
     def in_thread(work):
-        def run():
-            try:
-                with app.app_context():
-                    work(db.session.get(User, user_id))
-                    db.session.remove()
-            except BaseException as e:  # reported by the main thread
-                errors.append(e)
-                flushed.set()
-
-        return threading.Thread(target=run)
+        return in_app_thread(app, lambda: work(db.session.get(User, user_id)), errors, flushed)
 
     def holder(user):
         audit.record(user, "held", user)

@@ -9,6 +9,7 @@ from collections import Counter
 
 import pytest
 import sqlalchemy as sa
+from shared_fixtures import in_app_thread
 
 from qzt.directory import search
 from qzt.directory.institutions import bulk_create_listed
@@ -222,18 +223,6 @@ def test_two_transactions_adding_the_first_of_a_tally_both_count(app):
     errors: list[BaseException] = []
     flushed = threading.Event()
 
-    def in_thread(work):
-        def run():
-            try:
-                with app.app_context():
-                    work()
-                    db.session.remove()
-            except BaseException as e:  # reported by the main thread
-                errors.append(e)
-                flushed.set()
-
-        return threading.Thread(target=run)
-
     def holder():
         search.add_to_bucket_tallies(db.session.connection(), Counter({key: 1}))
         flushed.set()
@@ -245,7 +234,7 @@ def test_two_transactions_adding_the_first_of_a_tally_both_count(app):
         search.add_to_bucket_tallies(db.session.connection(), Counter({key: 1}))
         db.session.commit()
 
-    threads = [in_thread(holder), in_thread(waiter)]
+    threads = [in_app_thread(app, work, errors, flushed) for work in (holder, waiter)]
     for t in threads:
         t.start()
     for t in threads:

@@ -188,7 +188,7 @@ _CATEGORY_OF_TERM = {filter_terms([slug], None)[0]: slug for slug in CATEGORY_NA
 
 
 def tally_keys(tags: str | None) -> set[str]:
-    """The tallies a document with these tags (or body terms) counts in: none unless it is listed."""
+    """The tallies a document with these tags counts in: none unless it is listed."""
     terms = set((tags or "").split())
     if LISTED_TERM not in terms:
         return set()
