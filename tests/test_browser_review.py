@@ -21,6 +21,7 @@ from qzt.core import clock
 from qzt.core.calendar import work_calendar
 from qzt.extensions import db
 from qzt.models import Application, Role
+from qzt.rules.calendar import to_beijing
 from qzt.rules.uscc import with_check_digit
 
 pytestmark = pytest.mark.browser
@@ -99,7 +100,7 @@ def _fact(page: Page, name: str):
 def test_admission_from_screening_to_listing(people, live_server, submitted, staff, tmp_path):
     today = clock.today()
     calendar = work_calendar()
-    waited = calendar.working_days_between(submitted.submitted_at.date(), today)
+    waited = calendar.working_days_between(to_beijing(submitted.submitted_at).date(), today)
     assert waited > 0  # three weeks, even across the Spring Festival
 
     # 1. The operator: the queue, a filter, [领取], [要求补充材料].
