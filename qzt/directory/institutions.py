@@ -4,7 +4,6 @@ The functions flush and never commit; the caller (the CLI) commits once, so a fi
 entirely or not at all.
 """
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import islice
@@ -14,14 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from qzt.core import clock, pagecache
 from qzt.data.catalog import CATEGORY_NAMES
-from qzt.directory.search import (
-    add_to_bucket_tallies,
-    add_to_tallies,
-    bucket_change,
-    optimize_index,
-    tag_terms,
-    tally_keys,
-)
+from qzt.directory.search import optimize_index, retally, tag_terms
 from qzt.extensions import db
 from qzt.models import (
     Institution,
@@ -161,12 +153,7 @@ def _insert_chunk(chunk: list[InstitutionRecord]) -> list[int]:
     ):
         if values:
             db.session.execute(sa.insert(model.__table__), values)
-    tallies = Counter(key for document in documents for key in tally_keys(document["tag_terms"]))
-    add_to_tallies(db.session.connection(), tallies)
-    per_bucket: Counter = Counter()
-    for document in documents:
-        per_bucket.update(bucket_change(document["institution_id"], "", document["tag_terms"]))
-    add_to_bucket_tallies(db.session.connection(), per_bucket)
+    retally(db.session.connection(), [(d["institution_id"], "", d["tag_terms"]) for d in documents])
     return [id_of[r.uscc] for r in chunk]
 
 

@@ -146,14 +146,13 @@ def index_institution(institution: Institution, gone=()) -> tuple[str, str]:
 def _reindex_changed(session, _context, _instances) -> None:
     """Before every flush: re-index each institution whose searched text or listing state changes, so
     that every writer (import, approval, homepage upkeep, sanctions) keeps the index and the tallies
-    right. The tallies per bucket of ids wait for the flush: a new institution has no id before it."""
+    right. The tallies wait for the flush: a new institution has no id (nor bucket) before it."""
     changed: set[Institution] = set()
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Institution) and (obj in session.new or session.is_modified(obj)):
             changed.add(obj)
         elif isinstance(obj, ServiceItem | Qualification) and obj.institution is not None:
             changed.add(obj.institution)
-    tallies: Counter = Counter()
     retagged = []
     for institution in changed:
         if institution not in session.deleted:
@@ -163,20 +162,15 @@ def _reindex_changed(session, _context, _instances) -> None:
         else:
             continue
         if before != after:
-            tallies.update(tally_change(tally_keys(before), tally_keys(after)))
             retagged.append((institution, before, after))
-    if any(tallies.values()):
-        add_to_tallies(session.connection(), tallies)
     session.info[_RETAGGED_KEY] = retagged  # replaced, not added to: a failed flush's are gone with it
 
 
-def _tally_buckets(session, _context) -> None:
-    """After every flush: the tallies per bucket of the institutions whose tags changed in it."""
-    changes: Counter = Counter()
-    for institution, before, after in session.info.pop(_RETAGGED_KEY, ()):
-        changes.update(bucket_change(institution.id, before, after))
-    if any(changes.values()):
-        add_to_bucket_tallies(session.connection(), changes)
+def _retally_flushed(session, _context) -> None:
+    """After every flush: the tallies of the institutions whose tags changed in it."""
+    retagged = [(inst.id, before, after) for inst, before, after in session.info.pop(_RETAGGED_KEY, ())]
+    if retagged:
+        retally(session.connection(), retagged)
 
 
 _RETAGGED_KEY = "qzt_search_retagged"
@@ -212,6 +206,18 @@ def bucket_change(institution_id: int, before: str | None, after: str | None) ->
     bucket = institution_id // BUCKET_SIZE
     change = tally_change(browse_terms(before), browse_terms(after))
     return Counter({(term, bucket): n for term, n in change.items()})
+
+
+def retally(connection, retagged: list[tuple[int, str | None, str | None]]) -> None:
+    """Add to the tallies, in the caller's transaction, what documents going from their tags `before`
+    to `after` change: (institution_id, before, after) each."""
+    tallies: Counter = Counter()
+    per_bucket: Counter = Counter()
+    for institution_id, before, after in retagged:
+        tallies.update(tally_change(tally_keys(before), tally_keys(after)))
+        per_bucket.update(bucket_change(institution_id, before, after))
+    add_to_tallies(connection, tallies)
+    add_to_bucket_tallies(connection, per_bucket)
 
 
 def add_to_tallies(connection, changes: Counter) -> None:
@@ -327,7 +333,7 @@ def _record_index_version() -> None:
 
 def init_app(app) -> None:
     listen(sa.orm.Session, "before_flush", _reindex_changed)
-    listen(sa.orm.Session, "after_flush", _tally_buckets)
+    listen(sa.orm.Session, "after_flush", _retally_flushed)
 
 
 def _listed(filters: Filters, below: int, above: int) -> sa.Select:
